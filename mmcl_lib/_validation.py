@@ -1,0 +1,119 @@
+"""Input checks shared by the public functions: clear ``ValueError`` messages at the boundary."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def as_matrix(value, name: str, *, rows: int | None = None, cols: int | None = None,
+              min_rows: int = 1) -> np.ndarray:
+    """Return ``value`` as a finite 2-D float array, or raise ``ValueError`` naming ``name``."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array, got an array with {arr.ndim} dimension(s)")
+    if rows is not None and arr.shape[0] != rows:
+        raise ValueError(f"{name} must have {rows} rows, got shape {arr.shape}")
+    if cols is not None and arr.shape[1] != cols:
+        raise ValueError(f"{name} must have {cols} columns, got shape {arr.shape}")
+    if arr.shape[0] < min_rows:
+        raise ValueError(f"{name} must have at least {min_rows} rows, got shape {arr.shape}")
+    if arr.shape[1] < 1:
+        raise ValueError(f"{name} must have at least one column, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def as_vector(value, name: str, *, length: int | None = None) -> np.ndarray:
+    """Return ``value`` as a finite 1-D float array, or raise ``ValueError`` naming ``name``."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array, got {arr.ndim} dimension(s)")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have length {length}, got {arr.shape[0]}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+def positive(value, name: str) -> float:
+    """Return ``value`` as a float if it is finite and > 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return x
+
+
+def nonnegative(value, name: str) -> float:
+    """Return ``value`` as a float if it is finite and >= 0."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}") from None
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return x
+
+
+def fraction(value, name: str, *, low_open: bool = True) -> float:
+    """Return ``value`` if it lies in (0, 1] (or [0, 1] when ``low_open`` is False)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1], got {value!r}") from None
+    ok = (0 < x <= 1) if low_open else (0 <= x <= 1)
+    if not ok:
+        interval = "(0, 1]" if low_open else "[0, 1]"
+        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+    return x
+
+
+def integer(value, name: str, *, low: int = 1, high: int | None = None) -> int:
+    """Return ``value`` as an int in [low, high], or raise ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if v < low or (high is not None and v > high):
+        bound = f"[{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{name} must be an integer in {bound}, got {v}")
+    return v
+
+
+def rank(r, *dims: int, name: str = "r") -> int:
+    """Check 1 <= r <= min(dims)."""
+    return integer(r, name, low=1, high=min(dims))
+
+
+def generator(rng, name: str = "rng") -> np.random.Generator:
+    """Require an explicit ``numpy.random.Generator`` so every draw is seeded by the caller."""
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
+                         f"got {type(rng).__name__}")
+    return rng
+
+
+def paired(X, Y, *, min_samples: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Check two data matrices with rows as samples and the same number of samples."""
+    X = as_matrix(X, "X")
+    Y = as_matrix(Y, "Y")
+    if X.shape[0] != Y.shape[0]:
+        raise ValueError(f"X and Y must have the same number of samples (rows), "
+                         f"got {X.shape[0]} and {Y.shape[0]}")
+    if X.shape[0] < min_samples:
+        raise ValueError(f"X and Y need at least {min_samples} samples, got {X.shape[0]}")
+    return X, Y
+
+
+def encoders(G1, G2, d1: int, d2: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check encoder matrices G1 (r x d1) and G2 (r x d2) with the same r."""
+    G1 = as_matrix(G1, "G1", cols=d1)
+    G2 = as_matrix(G2, "G2", cols=d2)
+    if G1.shape[0] != G2.shape[0]:
+        raise ValueError(f"G1 and G2 must have the same number of rows r, "
+                         f"got {G1.shape[0]} and {G2.shape[0]}")
+    return G1, G2

@@ -1,0 +1,255 @@
+"""The multimodal contrastive loss family of eq. (2.1) and its link to the contrastive cross-covariance.
+
+For pairs ``(x_i, y_i)`` stored as rows of ``X`` (n x d1) and ``Y`` (n x d2) and linear encoders
+``G1`` (r x d1), ``G2`` (r x d2), the similarities are ``s_ij = <G1 x_i, G2 y_j>`` (or their cosine)
+and the loss is
+
+    L = 1/(2n) sum_i phi(eps + sum_{j != i} psi(s_ij - s_ii))      (x_i as anchor)
+      + 1/(2n) sum_j phi(eps + sum_{i != j} psi(s_ij - s_jj))      (y_j as anchor)
+      + rho/2 ||G1^T G2||_F^2                                      (optional regulariser).
+
+Chapter 1 introduces the family; Chapter 2 derives the gradient identity
+``grad_G1 L = -G2 S(beta)^T``, ``grad_G2 L = -G1 S(beta)`` with ``S(beta)`` from
+:func:`contrastive_cross_covariance` (inner-product similarity, no regulariser).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import _validation as check
+
+SIMILARITIES = ("inner", "cosine")
+
+
+# --------------------------------------------------------------------------- anchor terms
+# An "anchor term" maps the matrix of differences D_ij = s_ij - s_ii (row i is the anchor; the
+# diagonal is ignored) to the per-anchor values phi(A_i) and the weights
+# alpha_ij = phi'(A_i) psi'(D_ij) (zero on the diagonal), where A_i = eps + sum_{j != i} psi(D_ij).
+
+@dataclass(frozen=True)
+class _GeneralTerms:
+    phi: Callable[[np.ndarray], np.ndarray]
+    dphi: Callable[[np.ndarray], np.ndarray]
+    psi: Callable[[np.ndarray], np.ndarray]
+    dpsi: Callable[[np.ndarray], np.ndarray]
+    eps: float
+
+    def __call__(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        off = ~np.eye(D.shape[0], dtype=bool)
+        A = self.eps + np.sum(np.where(off, self.psi(D), 0.0), axis=1)
+        alpha = np.where(off, self.dphi(A)[:, None] * self.dpsi(D), 0.0)
+        values = np.asarray(self.phi(A), dtype=float)
+        if not (np.all(np.isfinite(values)) and np.all(np.isfinite(alpha))):
+            raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
+                             "(for example phi = log needs eps + sum psi > 0)")
+        return values, alpha
+
+
+@dataclass(frozen=True)
+class _LogExpTerms:
+    """phi = log, psi(x) = exp(x / tau): computed with a stable log-sum-exp."""
+
+    tau: float
+    eps: float
+
+    def __call__(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = D.shape[0]
+        Z = D / self.tau
+        np.fill_diagonal(Z, -np.inf)
+        m = Z.max(axis=1)
+        if self.eps > 0:
+            m = np.maximum(m, np.log(self.eps))
+        E = np.exp(Z - m[:, None])
+        extra = self.eps * np.exp(-m) if self.eps > 0 else 0.0   # m >= log(eps): no overflow
+        log_A = m + np.log(E.sum(axis=1) + extra)
+        alpha = np.exp(Z - log_A[:, None]) / self.tau
+        alpha[np.arange(n), np.arange(n)] = 0.0
+        return log_A, alpha
+
+
+# --------------------------------------------------------------------------- the loss object
+
+class ContrastiveLoss:
+    """A member of the loss family (2.1): value, gradients and gradient weights ``beta``.
+
+    Build one with :func:`clip`, :func:`linear`, :func:`decoupled_infonce` or :func:`general`.
+    All methods take ``(G1, G2, X, Y)`` with ``G1`` r x d1, ``G2`` r x d2, ``X`` n x d1, ``Y`` n x d2.
+    """
+
+    def __init__(self, name: str, terms, *, rho: float | None = None, similarity: str = "inner"):
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+        self.name = name
+        self._terms = terms
+        self.rho = None if rho is None else check.positive(rho, "rho")
+        self.similarity = similarity
+
+    def __repr__(self) -> str:
+        rho = "" if self.rho is None else f", rho={self.rho:g}"
+        return f"<ContrastiveLoss {self.name}, similarity={self.similarity!r}{rho}>"
+
+    # ---- forward pieces
+    def _embed(self, G1, G2, X, Y):
+        X, Y = check.paired(X, Y)
+        G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+        F = X @ G1.T
+        H = Y @ G2.T
+        if self.similarity == "cosine":
+            nf = np.linalg.norm(F, axis=1)
+            nh = np.linalg.norm(H, axis=1)
+            if np.any(nf == 0) or np.any(nh == 0):
+                raise ValueError("cosine similarity is undefined: some sample has a zero embedding "
+                                 "(G1 x_i = 0 or G2 y_j = 0)")
+        else:
+            nf = nh = None
+        return X, Y, G1, G2, F, H, nf, nh
+
+    @staticmethod
+    def _sims(F, H, nf, nh):
+        if nf is None:
+            return F @ H.T
+        return (F / nf[:, None]) @ (H / nh[:, None]).T
+
+    def _anchor_terms(self, s):
+        d = np.diag(s)
+        rows, alpha = self._terms(s - d[:, None])          # x_i anchors: s_ij - s_ii
+        cols, alpha_t = self._terms(s.T - d[:, None])      # y_j anchors: s_ij - s_jj, transposed
+        return rows, cols, alpha, alpha_t.T
+
+    def _regulariser(self, G1, G2):
+        # ||G1^T G2||_F^2 = <G1 G1^T, G2 G2^T> (r x r products only)
+        return 0.5 * self.rho * float(np.sum((G1 @ G1.T) * (G2 @ G2.T)))
+
+    # ---- public API
+    def similarities(self, G1, G2, X, Y) -> np.ndarray:
+        """The n x n similarity matrix ``s_ij`` between ``x_i`` and ``y_j``."""
+        *_, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        return self._sims(F, H, nf, nh)
+
+    def value(self, G1, G2, X, Y) -> float:
+        """The loss (2.1), including the regulariser if ``rho`` was given."""
+        _, _, G1, G2, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        rows, cols, _, _ = self._anchor_terms(self._sims(F, H, nf, nh))
+        n = F.shape[0]
+        total = (rows.sum() + cols.sum()) / (2 * n)
+        if self.rho is not None:
+            total += self._regulariser(G1, G2)
+        return float(total)
+
+    def weights(self, G1, G2, X, Y) -> np.ndarray:
+        """The gradient weights ``beta`` (n x n, all >= 0) at the current similarities (Chapter 2).
+
+        ``beta_ij = (alpha_ij + alphabar_ij) / 2`` off the diagonal and
+        ``beta_ii = (sum_j alpha_ij + sum_k alphabar_ki) / 2``.
+        """
+        *_, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        _, _, alpha, alpha_bar = self._anchor_terms(self._sims(F, H, nf, nh))
+        return _beta(alpha, alpha_bar)
+
+    def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
+        """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one pass."""
+        X, Y, G1, G2, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        n = X.shape[0]
+        s = self._sims(F, H, nf, nh)
+        rows, cols, alpha, alpha_bar = self._anchor_terms(s)
+        value = (rows.sum() + cols.sum()) / (2 * n)
+        M = -_signed_weights(_beta(alpha, alpha_bar)) / n      # dL/ds
+        if nf is None:
+            dF, dH = M @ H, M.T @ F
+        else:
+            Fu, Hu = F / nf[:, None], H / nh[:, None]
+            dFu, dHu = M @ Hu, M.T @ Fu
+            dF = (dFu - Fu * np.sum(Fu * dFu, axis=1, keepdims=True)) / nf[:, None]
+            dH = (dHu - Hu * np.sum(Hu * dHu, axis=1, keepdims=True)) / nh[:, None]
+        dG1, dG2 = dF.T @ X, dH.T @ Y
+        if self.rho is not None:
+            value += self._regulariser(G1, G2)
+            dG1 = dG1 + self.rho * (G2 @ G2.T) @ G1
+            dG2 = dG2 + self.rho * (G1 @ G1.T) @ G2
+        return float(value), dG1, dG2
+
+    def grad(self, G1, G2, X, Y) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
+        _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
+        return dG1, dG2
+
+
+def _beta(alpha: np.ndarray, alpha_bar: np.ndarray) -> np.ndarray:
+    beta = 0.5 * (alpha + alpha_bar)
+    np.fill_diagonal(beta, 0.5 * (alpha.sum(axis=1) + alpha_bar.sum(axis=0)))
+    return beta
+
+
+def _signed_weights(beta: np.ndarray) -> np.ndarray:
+    """W with W_ii = beta_ii and W_ij = -beta_ij, so that S(beta) = X^T W Y / n."""
+    W = -beta
+    np.fill_diagonal(W, np.diag(beta))
+    return W
+
+
+def contrastive_cross_covariance(X, Y, beta) -> np.ndarray:
+    """The contrastive cross-covariance S(beta) = (1/n)[sum_i beta_ii x_i y_i^T - sum_{i!=j} beta_ij x_i y_j^T].
+
+    A d1 x d2 matrix (Chapter 2). For every loss without regulariser and inner-product similarity,
+    ``loss.grad`` equals ``(-G2 @ S.T, -G1 @ S)`` with ``S`` built from ``loss.weights``.
+    """
+    X, Y = check.paired(X, Y)
+    n = X.shape[0]
+    beta = check.as_matrix(beta, "beta", rows=n, cols=n)
+    if np.any(beta < 0):
+        raise ValueError("beta must be non-negative (gradient weights of the loss family are >= 0)")
+    return X.T @ (_signed_weights(beta) @ Y) / n
+
+
+# --------------------------------------------------------------------------- presets
+
+def clip(tau: float = 1.0, *, rho: float | None = None, similarity: str = "inner") -> ContrastiveLoss:
+    """CLIP (symmetric InfoNCE) with temperature ``tau``: eps = 1, psi(x) = exp(x/tau), phi = log.
+
+    Its value is the standard CLIP loss for logits ``s / tau``: the mean of the row-wise and
+    column-wise cross-entropies against the diagonal. (The paper's phi = tau * log scales the loss
+    and the weights by ``tau``.)
+    """
+    tau = check.positive(tau, "tau")
+    return ContrastiveLoss(f"clip(tau={tau:g})", _LogExpTerms(tau, 1.0), rho=rho, similarity=similarity)
+
+
+def decoupled_infonce(tau: float = 1.0, *, rho: float | None = None,
+                      similarity: str = "inner") -> ContrastiveLoss:
+    """Decoupled InfoNCE: CLIP with eps = 0, so the positive pair leaves the denominator."""
+    tau = check.positive(tau, "tau")
+    return ContrastiveLoss(f"decoupled_infonce(tau={tau:g})", _LogExpTerms(tau, 0.0), rho=rho,
+                           similarity=similarity)
+
+
+def _identity(x):
+    return np.asarray(x, dtype=float)
+
+
+def _one(x):
+    return np.ones_like(np.asarray(x, dtype=float))
+
+
+def linear(*, rho: float | None = None, similarity: str = "inner") -> ContrastiveLoss:
+    """The linear loss: eps = 0, phi = psi = identity. Its S(beta) is (n-1) times the centred
+    unbiased cross-covariance, and with ``rho`` it is minimised by an SVD (Lemma 2.1)."""
+    return ContrastiveLoss("linear", _GeneralTerms(_identity, _one, _identity, _one, 0.0), rho=rho,
+                           similarity=similarity)
+
+
+def general(phi, psi, *, dphi, dpsi, eps: float = 0.0, rho: float | None = None,
+            similarity: str = "inner", name: str = "general") -> ContrastiveLoss:
+    """Any member of the family: vectorised ``phi``, ``psi`` and their derivatives ``dphi``, ``dpsi``.
+
+    The theory asks for differentiable, non-decreasing ``phi`` and ``psi`` (so the weights are >= 0)
+    and ``eps >= 0``.
+    """
+    for f, nm in ((phi, "phi"), (psi, "psi"), (dphi, "dphi"), (dpsi, "dpsi")):
+        if not callable(f):
+            raise ValueError(f"{nm} must be a callable acting elementwise on arrays, got {f!r}")
+    eps = check.nonnegative(eps, "eps")
+    return ContrastiveLoss(name, _GeneralTerms(phi, dphi, psi, dpsi, eps), rho=rho, similarity=similarity)

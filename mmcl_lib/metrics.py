@@ -1,0 +1,65 @@
+"""How well an encoder did: subspace distance to the true features, and cross-modal retrieval."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validation as check
+
+
+def orthonormal_basis(A, r: int | None = None) -> np.ndarray:
+    """An orthonormal basis (d x r) of the column space of ``A`` (d x k), via its top-r left singular vectors.
+
+    For an encoder ``G`` (r x d) the learned feature subspace is ``orthonormal_basis(G.T)``.
+    """
+    A = check.as_matrix(A, "A")
+    r = A.shape[1] if r is None else check.rank(r, *A.shape)
+    U, sigma, _ = np.linalg.svd(A, full_matrices=False)
+    if sigma[r - 1] <= 1e-12 * max(sigma[0], 1e-300):
+        raise ValueError(f"A has rank below r={r}: its column space has no {r}-dimensional basis")
+    return U[:, :r]
+
+
+def sin_theta(U_hat, U) -> float:
+    """The sin-theta distance ``||(I - U U^T) U_hat||_F = sqrt(r - ||U_hat^T U||_F^2)`` (Chapter 3).
+
+    Both arguments are d x r matrices with orthonormal columns (see :func:`orthonormal_basis`).
+    The distance lies in [0, sqrt(r)]: 0 for the same subspace, sqrt(r) for orthogonal ones.
+    """
+    U_hat = check.as_matrix(U_hat, "U_hat")
+    U = check.as_matrix(U, "U", rows=U_hat.shape[0], cols=U_hat.shape[1])
+    r = U.shape[1]
+    for M, name in ((U_hat, "U_hat"), (U, "U")):
+        if M.shape[1] > M.shape[0]:
+            raise ValueError(f"{name} must be d x r with r <= d, got shape {M.shape}")
+        if not np.allclose(M.T @ M, np.eye(r), atol=1e-8):
+            raise ValueError(f"{name} must have orthonormal columns; use orthonormal_basis() first")
+    residual = U_hat - U @ (U.T @ U_hat)
+    return float(np.linalg.norm(residual))
+
+
+def retrieval_accuracy(G1, G2, X, Y, *, similarity: str = "cosine", chunk: int = 2048) -> float:
+    """Top-1 cross-modal retrieval: the fraction of i for which x_i ranks y_i first among all y_j.
+
+    Scores are cosine (default, as in the paper's experiments) or inner-product similarities of the
+    embeddings ``G1 x_i`` and ``G2 y_j``. Rows are scored in chunks, so 10^4 test pairs need no
+    10^4 x 10^4 matrix. Ties count as failures. Chance level is 1/n.
+    """
+    if similarity not in ("inner", "cosine"):
+        raise ValueError(f"similarity must be 'inner' or 'cosine', got {similarity!r}")
+    X, Y = check.paired(X, Y)
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    chunk = check.integer(chunk, "chunk")
+    F, H = X @ G1.T, Y @ G2.T
+    if similarity == "cosine":
+        F = F / np.maximum(np.linalg.norm(F, axis=1, keepdims=True), 1e-300)
+        H = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), 1e-300)
+    n = F.shape[0]
+    hits = 0
+    for start in range(0, n, chunk):
+        block = F[start:start + chunk] @ H.T
+        idx = np.arange(start, min(start + chunk, n))
+        own = block[np.arange(idx.size), idx]
+        block[np.arange(idx.size), idx] = -np.inf
+        hits += int(np.sum(own > block.max(axis=1)))
+    return hits / n
