@@ -4,6 +4,10 @@
 ``U2`` (d2 x r), latent covariance ``Sigma_z`` and independent, possibly heteroskedastic, noises.
 A fraction ``eta`` of the pairs is correctly matched (``z~_i = z_i``); in the others ``z~_i`` is an
 independent draw. Then ``E[x y^T] = eta U1 Sigma_z U2^T``: noise and wrong pairs add no bias.
+
+Chapter 4's counter-example breaks the independence of the two noises: with ``noise_corr`` the k-th
+noise coordinates of x and y (k < min(d1, d2)) are correlated in every stored pair, and
+``E[x y^T]`` gains the term ``C_kk = c_k s1_k s2_k`` that biases the cross-covariance.
 """
 
 from __future__ import annotations
@@ -57,6 +61,21 @@ class UnpairedSample:
         return self.X.shape[0]
 
 
+def heteroskedastic_std(d: int, level: float, ratio: float = 1.0) -> np.ndarray:
+    """Per-coordinate noise standard deviations with mean variance ``level**2`` (Chapter 4).
+
+    The variances are log-spaced, so the largest is ``ratio`` times the smallest (``ratio = 1``:
+    homoskedastic noise). Coordinate order does not matter for Haar-random loadings.
+    """
+    d = check.integer(d, "d")
+    level = check.nonnegative(level, "level")
+    ratio = check.positive(ratio, "ratio")
+    if ratio < 1:
+        raise ValueError(f"ratio must be >= 1 (largest over smallest variance), got {ratio!r}")
+    variances = np.geomspace(1.0, ratio, d)
+    return level * np.sqrt(variances / variances.mean())
+
+
 def _noise_std(value, d: int, name: str) -> np.ndarray:
     arr = np.asarray(value, dtype=float)
     if arr.ndim == 0:
@@ -73,6 +92,9 @@ class LatentFactorModel:
 
     Build it with :meth:`random` (Haar loadings) or directly from arrays. ``noise_std1`` and
     ``noise_std2`` are per-coordinate standard deviations (diagonal, possibly heteroskedastic noise).
+    ``noise_corr`` (scalar or length ``min(d1, d2)``, values in [-1, 1]; default 0) correlates the
+    k-th noise coordinate of x with the k-th of y in every stored pair, matched or not: a nuisance
+    written into both modalities by the data pipeline (Chapter 4, "Where it breaks").
     """
 
     U1: np.ndarray
@@ -80,6 +102,7 @@ class LatentFactorModel:
     latent_cov: np.ndarray
     noise_std1: np.ndarray
     noise_std2: np.ndarray
+    noise_corr: np.ndarray | float = 0.0
 
     def __post_init__(self):
         U1 = check.as_matrix(self.U1, "U1")
@@ -96,17 +119,23 @@ class LatentFactorModel:
         object.__setattr__(self, "latent_cov", cov)
         object.__setattr__(self, "noise_std1", _noise_std(self.noise_std1, U1.shape[0], "noise_std1"))
         object.__setattr__(self, "noise_std2", _noise_std(self.noise_std2, U2.shape[0], "noise_std2"))
+        m = min(U1.shape[0], U2.shape[0])
+        corr = np.asarray(self.noise_corr, dtype=float)
+        corr = check.as_vector(np.full(m, float(corr)) if corr.ndim == 0 else corr, "noise_corr", length=m)
+        if np.any(np.abs(corr) > 1):
+            raise ValueError("noise_corr must lie in [-1, 1]")
+        object.__setattr__(self, "noise_corr", corr)
 
     @classmethod
     def random(cls, d1: int, d2: int, r: int, rng: np.random.Generator, *, noise_std1=1.0,
-               noise_std2=None, latent_cov=None) -> "LatentFactorModel":
+               noise_std2=None, latent_cov=None, noise_corr=0.0) -> "LatentFactorModel":
         """Haar-random loadings; ``latent_cov`` defaults to I_r and ``noise_std2`` to ``noise_std1``."""
         r = check.rank(r, d1, d2)
         U1 = haar_orthonormal(d1, r, rng)
         U2 = haar_orthonormal(d2, r, rng)
         cov = np.eye(r) if latent_cov is None else latent_cov
         std2 = noise_std1 if noise_std2 is None else noise_std2
-        return cls(U1, U2, cov, noise_std1, std2)
+        return cls(U1, U2, cov, noise_std1, std2, noise_corr)
 
     @property
     def r(self) -> int:
@@ -120,10 +149,30 @@ class LatentFactorModel:
     def d2(self) -> int:
         return self.U2.shape[0]
 
+    def noise_cross_covariance(self) -> np.ndarray:
+        """``E[xi xi~^T]`` (d1 x d2): ``c_k s1_k s2_k`` at (k, k), zero elsewhere; zero by default."""
+        m = self.noise_corr.size
+        C = np.zeros((self.d1, self.d2))
+        C[np.arange(m), np.arange(m)] = self.noise_corr * self.noise_std1[:m] * self.noise_std2[:m]
+        return C
+
     def population_cross_covariance(self, eta: float = 1.0) -> np.ndarray:
-        """``E[x y^T] = eta U1 Sigma_z U2^T`` (noise is independent across modalities)."""
+        """``E[x y^T] = eta U1 Sigma_z U2^T + E[xi xi~^T]`` (Chapter 3, eq. of the population target).
+
+        The second term is zero unless ``noise_corr`` is set (Chapter 4's counter-example).
+        """
         eta = check.fraction(eta, "eta")
-        return eta * self.U1 @ self.latent_cov @ self.U2.T
+        return eta * self.U1 @ self.latent_cov @ self.U2.T + self.noise_cross_covariance()
+
+    def population_covariance(self, modality: int = 1) -> np.ndarray:
+        """``E[x x^T] = U1 Sigma_z U1^T + diag(s1^2)`` (modality 1) or the same for y (modality 2).
+
+        The target of PCA on one modality (Chapter 4): heteroskedastic noise makes it biased.
+        """
+        if modality not in (1, 2):
+            raise ValueError(f"modality must be 1 or 2, got {modality!r}")
+        U, std = (self.U1, self.noise_std1) if modality == 1 else (self.U2, self.noise_std2)
+        return U @ self.latent_cov @ U.T + np.diag(std**2)
 
     def _latents(self, n: int, rng) -> np.ndarray:
         L = np.linalg.cholesky(self.latent_cov)
@@ -131,8 +180,14 @@ class LatentFactorModel:
 
     def _observe(self, Z1, Z2, rng):
         n = Z1.shape[0]
-        X = Z1 @ self.U1.T + rng.standard_normal((n, self.d1)) * self.noise_std1
-        Y = Z2 @ self.U2.T + rng.standard_normal((n, self.d2)) * self.noise_std2
+        E1 = rng.standard_normal((n, self.d1))
+        E2 = rng.standard_normal((n, self.d2))
+        c = self.noise_corr
+        if np.any(c != 0):
+            m = c.size
+            E2[:, :m] = c * E1[:, :m] + np.sqrt(1 - c**2) * E2[:, :m]
+        X = Z1 @ self.U1.T + E1 * self.noise_std1
+        Y = Z2 @ self.U2.T + E2 * self.noise_std2
         return X, Y
 
     def sample(self, n: int, rng: np.random.Generator, *, eta: float = 1.0) -> PairedSample:

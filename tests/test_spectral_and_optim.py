@@ -62,3 +62,16 @@ def test_gradient_descent_stops_at_max_iter_and_records_iterates():
     assert not fit.converged and fit.n_iter == 7
     assert len(fit.history.loss) == 8
     assert [t for t, *_ in fit.history.iterates] == [0, 3, 6]
+
+
+def test_closed_form_mmcl_recovers_planted_subspaces_without_noise():
+    from mmcl_lib import data, estimators, metrics
+    rng = np.random.default_rng(7)
+    model = data.LatentFactorModel.random(9, 7, 3, rng, noise_std1=0.0)
+    s = model.sample(50, rng)
+    G1, G2 = estimators.closed_form_mmcl(s.X, s.Y, 3, rho=2.0)
+    assert metrics.sin_theta(metrics.orthonormal_basis(G1.T), model.U1) < 1e-10
+    assert metrics.sin_theta(metrics.orthonormal_basis(G2.T), model.U2) < 1e-10
+    # it is Lemma 2.1's minimiser for the linear loss, whose S is (n-1) x centred cross-covariance
+    S = estimators.centred_cross_covariance(s.X, s.Y)
+    np.testing.assert_allclose(S * 50 / 49, np.cov(s.X.T, s.Y.T)[:9, 9:], atol=1e-12)

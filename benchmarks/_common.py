@@ -1,0 +1,146 @@
+"""Shared helpers for the benchmark scripts: timing, machine description, RESULTS.md sections.
+
+Each script owns one section of ``benchmarks/RESULTS.md``, delimited by the marker comments
+``<!-- NAME:start -->`` and ``<!-- NAME:end -->``; :func:`write_section` replaces only the text
+between its own markers (or appends the section), so several scripts, and other authors' sections,
+share the file safely.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS_MD = HERE / "RESULTS.md"
+RESULTS_DIR = HERE / "results"
+
+
+def timed(fn) -> float:
+    """Wall time of one call of ``fn()`` in seconds."""
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def alternate(fns: dict, repeats: int, warmup: int = 1) -> dict[str, np.ndarray]:
+    """Time each callable of ``fns`` ``repeats`` times, interleaved (a, b, c, a, b, c, ...).
+
+    Interleaving spreads slow phases of a shared machine evenly over the contenders, so the ratio
+    of medians stays meaningful when the absolute times drift.
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {k: [] for k in fns}
+    for _ in range(repeats):
+        for k, fn in fns.items():
+            times[k].append(timed(fn))
+    return {k: np.array(v) for k, v in times.items()}
+
+
+def load() -> str:
+    """``uptime``-style load averages (1, 5, 15 min) and the core count."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def blas_info() -> list[dict]:
+    """The BLAS / OpenMP libraries loaded in this process (threadpoolctl)."""
+    from threadpoolctl import threadpool_info
+    return threadpool_info()
+
+
+def blas_summary() -> str:
+    """One line per loaded BLAS: library, version, kernel (architecture) and threads."""
+    rows = []
+    for lib in blas_info():
+        if lib.get("user_api") != "blas":
+            continue
+        rows.append(f"{lib.get('internal_api')} {lib.get('version')} ({Path(lib['filepath']).name}), "
+                    f"kernel {lib.get('architecture', '?')}, {lib.get('num_threads')} threads")
+    env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                                        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+                    if k in os.environ) or "none set"
+    return "; ".join(rows) + f" [BLAS-related environment: {env}]"
+
+
+def machine_description() -> str:
+    """Markdown bullet list: CPU (lscpu summary), memory, Python, numpy/torch versions and BLAS."""
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        info = dict(line.split(":", 1) for line in lscpu.splitlines() if ":" in line)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        cpu = (f"{info.get('Model name', '?')} (family {info.get('CPU family', '?')}, "
+               f"model {info.get('Model', '?')}), {info.get('CPU(s)', '?')} CPUs, "
+               f"L2 {info.get('L2 cache', '?')}, L3 {info.get('L3 cache', '?')}, "
+               f"hypervisor {info.get('Hypervisor vendor', 'none')}")
+    except (OSError, subprocess.CalledProcessError):
+        cpu = platform.processor() or "unknown"
+    mem = ""
+    try:
+        with open("/proc/meminfo") as fh:
+            kb = int(fh.readline().split()[1])
+        mem = f"{kb / 2**20:.0f} GiB"
+    except OSError:
+        pass
+    lines = [f"- CPU: {cpu}", f"- Memory: {mem}",
+             f"- OS / Python: {platform.platform()}, Python {platform.python_version()}",
+             f"- numpy {np.__version__}; BLAS: {blas_summary()}"]
+    try:
+        import torch
+        lines.append(f"- torch {torch.__version__}, {torch.get_num_threads()} intra-op threads, "
+                     f"BLAS {torch.backends.mkl.is_available() and 'MKL' or 'other'}, "
+                     f"CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    except ImportError:
+        lines.append("- torch: not installed")
+    return "\n".join(lines)
+
+
+def write_section(name: str, body: str) -> None:
+    """Put ``body`` between ``<!-- name:start -->`` and ``<!-- name:end -->`` in RESULTS.md.
+
+    Only that span is rewritten (or the section is appended at the end); the file is locked while
+    it is read and written, so concurrent writers do not lose each other's sections.
+    """
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    RESULTS_MD.touch(exist_ok=True)
+    with open(RESULTS_MD, "r+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        text = fh.read()
+        i, j = text.find(start), text.find(end)
+        if i >= 0 and j > i:
+            text = text[:i] + block + text[j + len(end):]
+        else:
+            text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
+        fh.seek(0)
+        fh.write(text)
+        fh.truncate()
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def md_table(header: list[str], rows: list[list]) -> str:
+    """A Markdown table."""
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds with three significant digits."""
+    return f"{1e3 * seconds:.3g}"
+
+
+def command_line() -> str:
+    """The command that produced a section, relative to the repository root."""
+    args = [Path(sys.argv[0]).resolve().relative_to(ROOT).as_posix(), *sys.argv[1:]]
+    return "python " + " ".join(args)
