@@ -1,0 +1,304 @@
+"""The rendered book, opened page by page in headless Chromium (issue 7).
+
+Every ``.html`` page of the built book is loaded from ``file://`` and checked for what a reader
+would notice:
+
+- no JavaScript errors (console errors or uncaught exceptions) caused by the book;
+- no request leaves ``file://`` (every http(s)/ws request is recorded and aborted);
+- math is typeset: each ``.math`` element holds MathJax output, MathJax reports no TeX error,
+  and no raw ``$$``, ``\\(``, ``\\[`` or ``$...\\cmd...$`` is left in the text outside code;
+- every ``<img>`` has loaded (``naturalWidth > 0``);
+- every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.explorer`) responds: moving
+  each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
+- the sidebar links every page listed in ``_toc.yml``.
+
+A full-page screenshot of each page goes to ``<build>/../screenshots/`` (``_build/screenshots/``
+for the default build). All problems of a page are collected and reported together, one test
+per page.
+
+Settings (environment variables):
+
+- ``BUILD_DIR``: the built HTML, default ``_build/html`` (relative paths are taken from the
+  repository root).
+- ``CHROMIUM``: the browser executable, default ``/usr/bin/chromium`` (Debian's package). The
+  ``playwright`` package drives it; no browser is downloaded.
+- ``MMCL_BROWSER_TEST=1``: the build, Chromium and playwright are required, so a missing one
+  fails the test instead of skipping it (``.ci/run`` sets it after the book build).
+
+Run: ``MMCL_BROWSER_TEST=1 python -m pytest tests/browser -p no:nbmake -o addopts=""``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+from urllib.parse import urldefrag
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD_DIR = Path(os.environ.get("BUILD_DIR", "_build/html"))
+BUILD_DIR = (BUILD_DIR if BUILD_DIR.is_absolute() else ROOT / BUILD_DIR).resolve()
+SCREENSHOTS = BUILD_DIR.parent / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+REQUIRED = os.environ.get("MMCL_BROWSER_TEST", "") == "1"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+MATHJAX_TIMEOUT_MS = 30_000
+
+# Console errors that are not the book's fault, each with the reason. Matched as substrings of
+# the message text. Keep this list short and justified.
+IGNORED_CONSOLE_ERRORS: dict[str, str] = {}
+
+
+def _unavailable(reason: str):
+    """Skip in a plain pytest run; fail when the CI asked for the browser test."""
+    if REQUIRED:
+        pytest.fail(f"MMCL_BROWSER_TEST=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _load_check_site():
+    """.ci/check_site.py, for its reading of _toc.yml (one implementation for both checks)."""
+    spec = importlib.util.spec_from_file_location("check_site", ROOT / ".ci" / "check_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pages() -> list[Path]:
+    if not BUILD_DIR.is_dir():
+        return []
+    return sorted(p for p in BUILD_DIR.rglob("*.html")
+                  if not {"_static", "_sources", "_images"} & set(p.relative_to(BUILD_DIR).parts))
+
+
+PAGES = _pages()
+PARAMS = ([pytest.param(p, id=p.relative_to(BUILD_DIR).as_posix()) for p in PAGES]
+          or [pytest.param(None, id="no-build")])
+
+
+@pytest.fixture(scope="module")
+def toc_urls() -> dict[str, str]:
+    """file:// URL of each page in _toc.yml -> its toc entry."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf8"))
+    entries = _load_check_site().toc_files(toc)
+    return {(BUILD_DIR / f"{entry}.html").as_uri(): entry for entry in entries}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not PAGES:
+        _unavailable(f"no built book at {BUILD_DIR} (run jupyter-book build first)")
+    if not os.access(CHROMIUM, os.X_OK):
+        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install playwright)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+# --- JavaScript run in the page ------------------------------------------------------------------
+
+WAIT_FOR_MATHJAX = """async (timeout) => {
+  const t0 = Date.now();
+  while (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) {
+    if (Date.now() - t0 > timeout) return "MathJax did not start";
+    await new Promise(r => setTimeout(r, 50));
+  }
+  try { await MathJax.startup.promise; } catch (e) { return "MathJax failed: " + e; }
+  return "";
+}"""
+
+MATH_PROBLEMS = r"""() => {
+  const problems = [];
+  const maths = Array.from(document.querySelectorAll(".math"));
+  const untypeset = maths.filter(m => !m.querySelector("mjx-container"));
+  if (untypeset.length)
+    problems.push(untypeset.length + " of " + maths.length + " math elements not typeset, first: "
+                  + JSON.stringify(untypeset[0].textContent.trim().slice(0, 80)));
+  for (const err of document.querySelectorAll("mjx-merror"))
+    problems.push("MathJax error: " + JSON.stringify(
+      (err.getAttribute("data-mjx-error") || err.textContent).slice(0, 120)));
+  // Raw TeX in text outside code, scripts and typeset math.
+  const skip = "pre, code, script, style, textarea, mjx-container, .highlight, .MathJax";
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const raw = /\$\$|\\\(|\\\)|\\\[|\\\]|\\begin\{|\$[^$\s][^$]*\\[A-Za-z]+[^$]*\$/;
+  const found = [];
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest(skip)) continue;
+    const m = node.textContent.match(raw);
+    if (m) {
+      const i = node.textContent.indexOf(m[0]);
+      found.push(JSON.stringify(node.textContent.slice(Math.max(0, i - 30), i + 50).trim()));
+    }
+  }
+  if (found.length)
+    problems.push("raw TeX left in the text (" + found.length + "x), first: " + found[0]);
+  return { problems, nmath: maths.length };
+}"""
+
+LOAD_ALL_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { if (i.loading === "lazy") i.loading = "eager"; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
+    i.addEventListener("load", r); i.addEventListener("error", r); })));
+  return imgs.filter(i => !(i.complete && i.naturalWidth > 0))
+             .map(i => (i.getAttribute("src") || "(no src)").slice(0, 100));
+}"""
+
+EXPLORER_STATE = """(root) => {
+  const img = root.querySelector("img.mmcl-explorer-frame");
+  return img ? { frame: img.getAttribute("data-frame"), src: img.getAttribute("src"),
+                 loaded: img.complete && img.naturalWidth > 0 } : null;
+}"""
+
+WAIT_FRAME_LOADED = """async (root) => {
+  const img = root.querySelector("img.mmcl-explorer-frame");
+  if (!img.complete) await new Promise(r => { img.addEventListener("load", r);
+                                              img.addEventListener("error", r); });
+  return img.naturalWidth > 0;
+}"""
+
+SIDEBAR_LINKS = """() => {
+  const nav = document.querySelector(".bd-sidebar-primary");
+  return nav ? Array.from(nav.querySelectorAll("a[href]"), a => a.href) : null;
+}"""
+
+
+# --- the checks ----------------------------------------------------------------------------------
+
+def _check_explorers(page) -> list[str]:
+    problems = []
+    for e, root in enumerate(page.query_selector_all("div.mmcl-explorer")):
+        name = f"demo #{e + 1} ({root.get_attribute('id')})"
+        sliders = root.query_selector_all("input[type=range]")
+        state = root.evaluate(EXPLORER_STATE)
+        if state is None or state["frame"] is None:
+            problems.append(f"{name}: no img.mmcl-explorer-frame with data-frame")
+            continue
+        if not sliders:
+            problems.append(f"{name}: no slider")
+        for k, slider in enumerate(sliders):
+            label = slider.get_attribute("aria-label") or f"slider {k + 1}"
+            low, high = int(slider.get_attribute("min")), int(slider.get_attribute("max"))
+            if high <= low:
+                continue  # a single value: nothing to move
+            before = root.evaluate(EXPLORER_STATE)
+            key = "ArrowLeft" if int(slider.input_value()) >= high else "ArrowRight"
+            if slider.is_visible():      # as a reader would: focus the slider, press an arrow key
+                slider.scroll_into_view_if_needed()
+                slider.press(key)
+            else:                        # e.g. inside a collapsed dropdown: same event from JS
+                slider.evaluate("(el, d) => { el.value = +el.value + d; "
+                                "el.dispatchEvent(new Event('input', {bubbles: true})); }",
+                                -1 if key == "ArrowLeft" else 1)
+            after = root.evaluate(EXPLORER_STATE)
+            if after["frame"] == before["frame"]:
+                problems.append(f"{name}: moving slider {label!r} did not change data-frame "
+                                f"(stayed {before['frame']})")
+            if after["src"] == before["src"]:
+                problems.append(f"{name}: moving slider {label!r} did not change the image")
+            elif not root.evaluate(WAIT_FRAME_LOADED):
+                problems.append(f"{name}: after moving slider {label!r} the new frame "
+                                f"{after['frame']} did not load")
+    return problems
+
+
+def _redirect_target(path: Path) -> str | None:
+    match = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"',
+                      path.read_text(encoding="utf8", errors="replace"), re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def _screenshot_name(path: Path) -> str:
+    return path.relative_to(BUILD_DIR).with_suffix("").as_posix().replace("/", "__") + ".png"
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_page_in_browser(path, browser, toc_urls):
+    url = path.as_uri()
+    problems: list[str] = []
+    external: list[str] = []
+    console: list[str] = []
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+    def route(request_route):
+        request_url = request_route.request.url
+        if request_url.startswith(LOCAL_SCHEMES):
+            request_route.continue_()
+        else:
+            external.append(request_url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    context.route_web_socket(re.compile(".*"), lambda ws: external.append(ws.url) or ws.close())
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+
+    def on_console(message):
+        if message.type != "error":
+            return
+        origin = (message.location or {}).get("url", "")
+        if origin and not origin.startswith(LOCAL_SCHEMES):
+            return  # the failed load of an aborted external request: reported below
+        text = message.text
+        if not any(pattern in text for pattern in IGNORED_CONSOLE_ERRORS):
+            console.append(f"{text[:300]}" + (f" (at {origin})" if origin else ""))
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: console.append(f"uncaught exception: {error}"))
+    page.on("requestfailed", lambda request: problems.append(
+        f"failed to load {request.url[:150]}: {request.failure}")
+        if request.url.startswith("file:") else None)
+
+    try:
+        page.goto(url, wait_until="load")
+        target = _redirect_target(path)
+        if target is not None:  # index.html: a redirect to the root page, checked on its own
+            expected = urldefrag((path.parent / target).resolve().as_uri()).url
+            page.wait_for_url(expected)
+            page.wait_for_load_state("load")
+        else:
+            mathjax = page.evaluate(WAIT_FOR_MATHJAX, MATHJAX_TIMEOUT_MS)
+            math = page.evaluate(MATH_PROBLEMS)
+            if math["nmath"] and mathjax:
+                problems.append(f"the page has {math['nmath']} math elements but {mathjax}")
+            problems += math["problems"]
+
+            problems += [f"image did not load: {src}" for src in page.evaluate(LOAD_ALL_IMAGES)]
+
+            links = page.evaluate(SIDEBAR_LINKS)
+            if links is None:
+                problems.append("no sidebar (.bd-sidebar-primary)")
+            else:
+                linked = {urldefrag(link).url for link in links}
+                missing = [entry for u, entry in toc_urls.items() if u not in linked]
+                if missing:
+                    problems.append(f"sidebar does not list {', '.join(missing)} (in _toc.yml)")
+
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / _screenshot_name(path)), full_page=True)
+
+            problems += _check_explorers(page)
+        page.wait_for_timeout(200)   # let late errors and requests arrive
+    except Exception as error:  # a timeout or crash is a problem of this page, reported with the rest
+        problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
+    finally:
+        context.close()
+
+    problems += [f"JavaScript error: {line}" for line in console]
+    problems += [f"request left file:// (aborted): {u[:150]}" for u in dict.fromkeys(external)]
+    assert not problems, (f"{path.relative_to(BUILD_DIR)}: {len(problems)} problem(s)\n  - "
+                          + "\n  - ".join(problems))
