@@ -6,7 +6,9 @@ Fails (exit 1, with one line per problem) when
   has no built .html;
 - any built .html page loads a script or stylesheet from http://, https:// or // (<script src>,
   <link rel=stylesheet|preload|modulepreload href>, @import or url() in <style> or style="");
-- any built .css file has such an @import or url().
+- any built .css file has such an @import or url();
+- a page source (.md or .ipynb) under book/ is missing from _toc.yml (the build only reads
+  files listed there: only_build_toc_files is true).
 
 Usage: python .ci/check_site.py [ROOT]   (ROOT is the book's folder, default: current directory)
 """
@@ -90,6 +92,15 @@ def main(root: Path) -> int:
     missing = [e for e in entries if not (html_dir / f"{e}.html").is_file()]
     for entry in missing:
         errors.append(f"{entry}: listed in _toc.yml but {entry}.html was not built")
+    # only_build_toc_files is on (so private --toc builds of one chapter work): check here that
+    # every page source under book/ is in the toc, so no chapter is silently left out
+    listed = set(entries)
+    for source in sorted((root / "book").rglob("*")):
+        if source.suffix in (".md", ".ipynb") and not any(part.startswith((".", "_")) for part in
+                                                           source.relative_to(root).parts):
+            name = source.relative_to(root).with_suffix("").as_posix()
+            if name not in listed:
+                errors.append(f"{name}: page source in book/ but not listed in _toc.yml")
     # genindex, search and the index redirect come on top of the toc pages
     if len(pages) < len(entries):
         errors.append(f"only {len(pages)} .html pages built, _toc.yml lists {len(entries)}")
