@@ -23,6 +23,10 @@ ROOT = HERE.parent
 RESULTS_MD = HERE / "RESULTS.md"
 RESULTS_DIR = HERE / "results"
 
+# Benchmark this checkout's mmcl_lib, whatever an editable install elsewhere points to.
+if str(ROOT) not in sys.path[:1]:
+    sys.path.insert(0, str(ROOT))
+
 
 def timed(fn) -> float:
     """Wall time of one call of ``fn()`` in seconds."""
@@ -45,6 +49,28 @@ def alternate(fns: dict, repeats: int, warmup: int = 1) -> dict[str, np.ndarray]
         for k, fn in fns.items():
             times[k].append(timed(fn))
     return {k: np.array(v) for k, v in times.items()}
+
+
+def limit_threads(threads: int | None) -> None:
+    """Limit NumPy's BLAS (threadpoolctl) and PyTorch (if imported) to ``threads`` threads; None: as configured."""
+    if not threads:
+        return
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+def threads_argument(parser) -> None:
+    """Add ``--threads`` (default 1: small problems on a shared machine stall multi-threaded BLAS)."""
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS / PyTorch threads (default 1; 0 = as the machine is configured)")
+
+
+def threads_note(threads: int | None) -> str:
+    """How many threads a section ran with."""
+    return (f"BLAS and PyTorch limited to {threads} thread(s)" if threads
+            else "threads as the machine is configured")
 
 
 def load() -> str:
@@ -105,11 +131,11 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
-def write_section(name: str, body: str) -> None:
+def write_section(name: str, body: str, *, first: bool = False) -> None:
     """Put ``body`` between ``<!-- name:start -->`` and ``<!-- name:end -->`` in RESULTS.md.
 
-    Only that span is rewritten (or the section is appended at the end); the file is locked while
-    it is read and written, so concurrent writers do not lose each other's sections.
+    Only that span is rewritten; a new section is appended at the end (or put first if ``first``).
+    The file is locked while it is read and written, so concurrent writers keep each other's sections.
     """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
@@ -120,6 +146,8 @@ def write_section(name: str, body: str) -> None:
         i, j = text.find(start), text.find(end)
         if i >= 0 and j > i:
             text = text[:i] + block + text[j + len(end):]
+        elif first:
+            text = block + "\n\n" + text.lstrip("\n")
         else:
             text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
         fh.seek(0)
@@ -138,6 +166,24 @@ def md_table(header: list[str], rows: list[list]) -> str:
 def ms(seconds: float) -> str:
     """Seconds as milliseconds with three significant digits."""
     return f"{1e3 * seconds:.3g}"
+
+
+def save_figure(fig, fname: str) -> None:
+    """Save a matplotlib figure under benchmarks/results/ and close it."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    fig.savefig(RESULTS_DIR / fname, dpi=110)
+    plt.close(fig)
+
+
+def footer(before: str, threads: int | None = None) -> str:
+    """The closing lines of a section: threads and BLAS, load before and after, the command."""
+    lines = [f"{threads_note(threads)}; {blas_summary()}." if threads is not None else "",
+             f"Load before: {before}; after: {load()}.",
+             f"Command: `{command_line()}`" + (" (run by `python benchmarks/run_all.py`)"
+                                                 if os.environ.get("MMCL_RUN_ALL") else "")]
+    return "\n".join(line for line in lines if line)
 
 
 def command_line() -> str:

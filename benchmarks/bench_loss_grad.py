@@ -12,7 +12,6 @@ Before timing, the value and gradients of mmcl_lib and PyTorch float64 must agre
 from __future__ import annotations
 
 import argparse
-import os
 
 import numpy as np
 import torch
@@ -118,8 +117,11 @@ def main():
     ap.add_argument("--section", default="bench_loss_grad",
                     help="RESULTS.md section name (a second run with another BLAS setting uses another)")
     ap.add_argument("--title", default="Loss and gradients: mmcl_lib vs PyTorch autograd")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="limit NumPy's BLAS and PyTorch to this many threads (default: as configured)")
     args = ap.parse_args()
     before = C.load()
+    C.limit_threads(args.threads)
     rows, raw = bench(args.ns, args.repeats)
     body = "\n".join([
         f"## {args.title}", "",
@@ -134,9 +136,8 @@ def main():
                     "torch f64 / mmcl", "torch f32 / mmcl", "mmcl / floor", "runs", "max rel. diff"],
                    rows), "",
         *verdicts(raw), "",
-        f"BLAS in this run: {C.blas_summary()}. Load before: {before}; after: {C.load()}.",
-        f"Command: `{C.command_line()}`" + (" (run by `python benchmarks/run_all.py`)"
-                                              if os.environ.get("MMCL_RUN_ALL") else ""),
+        f"BLAS in this run: {C.blas_summary()}; torch {torch.get_num_threads()} threads.",
+        C.footer(before),
     ])
     C.write_section(args.section, body)
 

@@ -98,6 +98,31 @@ def population_errors(model: LatentFactorModel, eta: float = 1.0) -> dict[str, f
     }
 
 
+def mmcl_first_order_error(model: LatentFactorModel, n: int, eta: float = 1.0) -> float:
+    """First-order root-mean-square sin-theta error of closed-form MMCL on modality 1 (Chapter 3).
+
+    To first order in the perturbation ``E = S_hat - S``, ``sin Theta ~ (I - U1 U1^T) S_hat V Sigma^{-1}``;
+    the n summands are independent with mean zero, which gives
+
+        E ||sin Theta||_F^2 ~ tr((I - U1 U1^T) Sigma_xi) * tr(Sigma_z^{-2} (Sigma_z + U2^T Sigma_xi~ U2)) / (eta^2 n).
+
+    For ``Sigma_z = I`` and isotropic noises: ``r (d1 - r) s1^2 (1 + s2^2) / (eta^2 n)``. Only the
+    traces of the noise covariances enter (no bias from heteroskedastic noise). Valid when the error
+    is small and the two noises are independent (``noise_corr = 0``).
+    """
+    if not isinstance(model, LatentFactorModel):
+        raise ValueError(f"model must be a LatentFactorModel, got {type(model).__name__}")
+    n = check.integer(n, "n", low=2)
+    eta = check.fraction(eta, "eta")
+    if np.any(model.noise_corr != 0):
+        raise ValueError("the first-order error assumes independent noises (noise_corr = 0)")
+    var1, var2 = model.noise_std1**2, model.noise_std2**2
+    residual_noise = var1.sum() - np.einsum("kj,k,kj->", model.U1, var1, model.U1)
+    inv = np.linalg.inv(model.latent_cov)
+    partner = model.latent_cov + (model.U2.T * var2) @ model.U2
+    return float(np.sqrt(residual_noise * np.trace(inv @ inv @ partner) / (eta**2 * n)))
+
+
 def recovery_errors(model: LatentFactorModel, sample: PairedSample, rng: np.random.Generator
                     ) -> dict[str, float]:
     """Sin-theta errors (modality 1) of MMCL, unimodal CL and PCA fitted on one paired sample.

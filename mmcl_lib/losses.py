@@ -26,9 +26,16 @@ SIMILARITIES = ("inner", "cosine")
 
 
 # --------------------------------------------------------------------------- anchor terms
-# An "anchor term" maps the matrix of differences D_ij = s_ij - s_ii (row i is the anchor; the
-# diagonal is ignored) to the per-anchor values phi(A_i) and the weights
-# alpha_ij = phi'(A_i) psi'(D_ij) (zero on the diagonal), where A_i = eps + sum_{j != i} psi(D_ij).
+# An "anchor term" maps the similarities s and an axis to the per-anchor values phi(A_k) and the
+# weights alpha (n x n, in the layout of s, zero on the diagonal). With axis = 1 the anchors are the
+# rows (x_i): A_i = eps + sum_{j != i} psi(s_ij - s_ii) and alpha_ij = phi'(A_i) psi'(s_ij - s_ii).
+# With axis = 0 they are the columns (y_j): A_j = eps + sum_{i != j} psi(s_ij - s_jj) and
+# alphabar_ij = phi'(A_j) psi'(s_ij - s_jj). Working along an axis of s avoids a transposed copy.
+
+def _along(v: np.ndarray, axis: int) -> np.ndarray:
+    """A per-anchor vector shaped to broadcast against s along ``axis``."""
+    return np.expand_dims(v, axis)
+
 
 @dataclass(frozen=True)
 class _GeneralTerms:
@@ -38,10 +45,11 @@ class _GeneralTerms:
     dpsi: Callable[[np.ndarray], np.ndarray]
     eps: float
 
-    def __call__(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        off = ~np.eye(D.shape[0], dtype=bool)
-        A = self.eps + np.sum(np.where(off, self.psi(D), 0.0), axis=1)
-        alpha = np.where(off, self.dphi(A)[:, None] * self.dpsi(D), 0.0)
+    def __call__(self, s: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        D = s - _along(np.diag(s), axis)
+        off = ~np.eye(s.shape[0], dtype=bool)
+        A = self.eps + np.sum(np.where(off, self.psi(D), 0.0), axis=axis)
+        alpha = np.where(off, _along(self.dphi(A), axis) * self.dpsi(D), 0.0)
         values = np.asarray(self.phi(A), dtype=float)
         if not (np.all(np.isfinite(values)) and np.all(np.isfinite(alpha))):
             raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
@@ -51,24 +59,29 @@ class _GeneralTerms:
 
 @dataclass(frozen=True)
 class _LogExpTerms:
-    """phi = log, psi(x) = exp(x / tau): computed with a stable log-sum-exp."""
+    """phi = log, psi(x) = exp(x / tau): computed with a stable log-sum-exp.
+
+    With L = s / tau, l_k = L_kk and the shift m_k = max(max_{j != k} L_kj, l_k + log eps), one exp
+    per entry gives both outputs: log A_k = m_k - l_k + log(T_k) with
+    T_k = eps exp(l_k - m_k) + sum_{j != k} exp(L_kj - m_k), and alpha_kj = exp(L_kj - m_k) / (tau T_k).
+    """
 
     tau: float
     eps: float
 
-    def __call__(self, D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = D.shape[0]
-        Z = D / self.tau
-        np.fill_diagonal(Z, -np.inf)
-        m = Z.max(axis=1)
+    def __call__(self, s: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        L = s * (1.0 / self.tau)
+        ell = np.diag(L).copy()
+        np.fill_diagonal(L, -np.inf)
+        m = L.max(axis=axis)
         if self.eps > 0:
-            m = np.maximum(m, np.log(self.eps))
-        E = np.exp(Z - m[:, None])
-        extra = self.eps * np.exp(-m) if self.eps > 0 else 0.0   # m >= log(eps): no overflow
-        log_A = m + np.log(E.sum(axis=1) + extra)
-        alpha = np.exp(Z - log_A[:, None]) / self.tau
-        alpha[np.arange(n), np.arange(n)] = 0.0
-        return log_A, alpha
+            m = np.maximum(m, ell + np.log(self.eps))
+        L -= _along(m, axis)
+        E = np.exp(L, out=L)                                          # 0 on the diagonal
+        extra = self.eps * np.exp(ell - m) if self.eps > 0 else 0.0   # <= 1: no overflow
+        T = E.sum(axis=axis) + extra
+        alpha = np.multiply(E, _along(1.0 / (self.tau * T), axis), out=E)
+        return m - ell + np.log(T), alpha
 
 
 # --------------------------------------------------------------------------- the loss object
@@ -115,10 +128,9 @@ class ContrastiveLoss:
         return (F / nf[:, None]) @ (H / nh[:, None]).T
 
     def _anchor_terms(self, s):
-        d = np.diag(s)
-        rows, alpha = self._terms(s - d[:, None])          # x_i anchors: s_ij - s_ii
-        cols, alpha_t = self._terms(s.T - d[:, None])      # y_j anchors: s_ij - s_jj, transposed
-        return rows, cols, alpha, alpha_t.T
+        rows, alpha = self._terms(s, axis=1)           # x_i anchors: s_ij - s_ii
+        cols, alpha_bar = self._terms(s, axis=0)       # y_j anchors: s_ij - s_jj
+        return rows, cols, alpha, alpha_bar
 
     def _regulariser(self, G1, G2):
         # ||G1^T G2||_F^2 = <G1 G1^T, G2 G2^T> (r x r products only)
@@ -157,7 +169,9 @@ class ContrastiveLoss:
         s = self._sims(F, H, nf, nh)
         rows, cols, alpha, alpha_bar = self._anchor_terms(s)
         value = (rows.sum() + cols.sum()) / (2 * n)
-        M = -_signed_weights(_beta(alpha, alpha_bar)) / n      # dL/ds
+        M = _beta(alpha, alpha_bar)                # dL/ds = -W/n: beta_ij/n off the diagonal,
+        M *= 1.0 / n                               # -beta_ii/n on it (W from _signed_weights)
+        np.fill_diagonal(M, -np.diag(M))
         if nf is None:
             dF, dH = M @ H, M.T @ F
         else:
@@ -179,8 +193,11 @@ class ContrastiveLoss:
 
 
 def _beta(alpha: np.ndarray, alpha_bar: np.ndarray) -> np.ndarray:
-    beta = 0.5 * (alpha + alpha_bar)
-    np.fill_diagonal(beta, 0.5 * (alpha.sum(axis=1) + alpha_bar.sum(axis=0)))
+    """The weights beta from alpha and alphabar (see ``ContrastiveLoss.weights``); overwrites ``alpha``."""
+    diagonal = 0.5 * (alpha.sum(axis=1) + alpha_bar.sum(axis=0))
+    beta = np.add(alpha, alpha_bar, out=alpha)
+    beta *= 0.5
+    np.fill_diagonal(beta, diagonal)
     return beta
 
 

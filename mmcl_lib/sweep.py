@@ -2,12 +2,14 @@
 
 ``sweep(fn, {"n": [100, 1000], "eta": [0.5, 1.0]}, seeds=10)`` calls ``fn(rng, n=..., eta=...)``
 once per grid cell and seed. ``fn`` returns a number or a dict of numbers. Every cell gets its own
-generator, built from the seed and the cell's position alone, so results do not depend on the order
-in which cells run, and re-running a sweep reproduces it exactly.
+generator, built from the seed and the cell's parameter values alone, so results depend neither on
+the order in which cells run nor on which other values are in the grid: a sub-grid reproduces the
+corresponding cells of a larger sweep exactly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -55,13 +57,19 @@ class SweepResult:
         return columns
 
 
-def cell_rng(seed: int, index: Sequence[int] = ()) -> np.random.Generator:
-    """The generator of one sweep cell: ``default_rng(SeedSequence(seed, spawn_key=index))``.
+def cell_rng(seed: int, params: Mapping | None = None) -> np.random.Generator:
+    """The generator of one sweep cell: ``default_rng(SeedSequence(seed, spawn_key=key(params)))``.
 
-    With ``index = ()`` this is ``np.random.default_rng(seed)`` itself.
+    The spawn key holds one 32-bit digest of ``name=repr(value)`` per parameter (NumPy scalars are
+    converted to Python ones first), so the stream is a function of the seed and the parameter
+    values. Without ``params`` this is
+    ``np.random.default_rng(seed)`` itself.
     """
     seed = check.integer(seed, "seed", low=0)
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(int(i) for i in index)))
+    items = sorted((name, v.item() if isinstance(v, np.generic) else v) for name, v in (params or {}).items())
+    key = tuple(int.from_bytes(hashlib.sha256(f"{name}={value!r}".encode()).digest()[:4], "little")
+                for name, value in items)
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=key))
 
 
 def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Sequence],
@@ -75,8 +83,8 @@ def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Seq
     grid : ``{name: [values, ...]}``; the sweep runs over the Cartesian product.
     seeds : number of seeds (then ``0, 1, ..., seeds - 1``) or an explicit list of distinct seeds.
     common_random_numbers : if False (default) each cell draws from its own stream
-        ``cell_rng(seed, index)``; if True every cell of a seed uses ``cell_rng(seed)``, so the cells
-        of one seed share their random draws (the same loadings across eta, say), which makes
+        ``cell_rng(seed, params)``; if True every cell of a seed uses ``cell_rng(seed)``, so the
+        cells of one seed share their random draws (the same loadings across eta, say), which makes
         differences between cells less noisy.
     """
     if not callable(fn):
@@ -101,7 +109,7 @@ def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Seq
     for index in itertools.product(*(range(len(v)) for v in axes.values())):
         params = {name: axes[name][i] for name, i in zip(names, index)}
         for s, seed in enumerate(seed_list):
-            rng = cell_rng(seed, () if common_random_numbers else index)
+            rng = cell_rng(seed, None if common_random_numbers else params)
             out = fn(rng, **params)
             out = dict(out) if isinstance(out, Mapping) else {"value": out}
             if not values:
@@ -120,3 +128,25 @@ def loglog_slope(x, y) -> float:
     if x.size < 2 or np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("x and y need at least two points, all > 0")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def crossing(x, y, level: float) -> float:
+    """The first ``x`` at which the curve ``y(x)`` reaches ``level``, interpolated linearly in ``log x``.
+
+    The points are taken in the given order of ``x``; returns ``nan`` if ``y - level`` never changes
+    sign (e.g. Chapter 4's mismatch level ``eta*`` below which unimodal CL beats MMCL, when one
+    method wins on the whole grid).
+    """
+    x = check.as_vector(x, "x")
+    y = check.as_vector(y, "y", length=x.size)
+    level = float(level)
+    if x.size < 2 or np.any(x <= 0):
+        raise ValueError("x needs at least two points, all > 0")
+    diff = y - level
+    for k in range(x.size - 1):
+        if diff[k] == 0:
+            return float(x[k])
+        if diff[k] * diff[k + 1] < 0:
+            t = diff[k] / (diff[k] - diff[k + 1])
+            return float(np.exp(np.log(x[k]) + t * (np.log(x[k + 1]) - np.log(x[k]))))
+    return float(x[-1]) if diff[-1] == 0 else float("nan")

@@ -102,8 +102,8 @@ def pair_scores(rows, cols, hidden_partner) -> tuple[float, float]:
 def scoring_callback(hidden_partner) -> Callable:
     """A learner callback returning ``(precision, recall)`` of each round's detected pairs.
 
-    The true pairing lives only in this closure: the learner receives the scores' container, never
-    the pairing, and nothing it returns is read back by the learner.
+    The true pairing lives only in this closure. The learners call it after each epoch or round and
+    store what it returns in ``.evaluations``; they never read those values back.
     """
     partner = np.asarray(hidden_partner).copy()
 

@@ -1,0 +1,203 @@
+"""Class-level pairs through a noisy pairing graph, as in the paper's Section 5.2 (Chapter 6).
+
+Two modalities ``X`` (n1 x d1) and ``Y`` (n2 x d2) are paired through a graph ``T`` (n1 x n2,
+boolean): ``T_ij`` says "x_i and y_j belong together". The clean class graph links items of the
+same class; :func:`corrupt_graph` flips each entry with probability ``p``; :func:`denoise_graph`
+rebuilds a block graph from the co-clusters of Dhillon's bipartite spectral co-clustering;
+:class:`MultiPositiveInfoNCE` trains linear encoders with every edge of the graph as a positive;
+:func:`nearest_prototype_accuracy` scores the learned embeddings across modalities.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import _validation as check
+
+
+def _as_graph(T, name: str = "T") -> np.ndarray:
+    arr = np.asarray(T)
+    if arr.ndim != 2 or min(arr.shape) < 1:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
+    if arr.dtype != bool:
+        if not np.all(np.isin(arr, (0, 1))):
+            raise ValueError(f"{name} must contain only 0/1 (or booleans)")
+        arr = arr.astype(bool)
+    return arr
+
+
+def _as_labels(labels, name: str) -> np.ndarray:
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
+    return arr
+
+
+def class_graph(labels_x, labels_y) -> np.ndarray:
+    """The clean class-level pairing graph ``T_ij = [labels_x[i] == labels_y[j]]`` (n1 x n2, boolean)."""
+    labels_x = _as_labels(labels_x, "labels_x")
+    labels_y = _as_labels(labels_y, "labels_y")
+    return labels_x[:, None] == labels_y[None, :]
+
+
+def corrupt_graph(T, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Flip every entry of ``T`` independently with probability ``p`` (the paper's noisy graph).
+
+    A missing edge becomes an edge and an edge disappears, each with probability ``p``; with
+    ``p = 1/2`` the result is independent of ``T``.
+    """
+    T = _as_graph(T)
+    p = check.fraction(p, "p", low_open=False)
+    rng = check.generator(rng)
+    return T ^ (rng.random(T.shape) < p)
+
+
+def denoise_graph(T, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Denoise a bipartite graph with spectral co-clustering into ``k`` co-clusters (Dhillon, 2001).
+
+    ``sklearn.cluster.SpectralCoclustering`` assigns every row (an x) and every column (a y) to one
+    of ``k`` co-clusters, from the singular vectors of the degree-normalised graph ``D1^{-1/2} T
+    D2^{-1/2}``; the returned graph links x_i and y_j iff they fall in the same co-cluster. With
+    ``k`` equal to the number of classes and moderate noise, this recovers the block structure of
+    the class graph. ``rng`` seeds the k-means step. If the rows and columns of ``T`` show fewer
+    than ``k`` distinct patterns (a clean graph with fewer classes), fewer co-clusters come out.
+    """
+    T = _as_graph(T)
+    k = check.integer(k, "k", low=2, high=min(T.shape))
+    rng = check.generator(rng)
+    if not (T.any(axis=1).all() and T.any(axis=0).all()):
+        raise ValueError("T must have at least one edge in every row and every column "
+                         "(co-clustering normalises by the degrees)")
+    try:
+        from sklearn.cluster import SpectralCoclustering
+    except ImportError as error:
+        raise ImportError("denoise_graph needs scikit-learn: pip install scikit-learn") from error
+    from sklearn.exceptions import ConvergenceWarning
+    model = SpectralCoclustering(n_clusters=k, random_state=int(rng.integers(2**31 - 1)))
+    with warnings.catch_warnings():   # "fewer distinct clusters than k": documented above
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(T.astype(float))
+    return model.row_labels_[:, None] == model.column_labels_[None, :]
+
+
+class MultiPositiveInfoNCE:
+    """Symmetric InfoNCE in which every edge of a pairing graph is a positive (Chapter 6).
+
+    With logits ``l_ij = s_ij / tau`` (cosine or inner-product similarity of ``G1 x_i`` and
+    ``G2 y_j``) and positives ``P_i = {j : T_ij}``, the x_i-anchored term is
+
+        l_i = -(1/|P_i|) sum_{j in P_i} l_ij + log sum_j exp(l_ij),
+
+    the y_j-anchored term is the same with the roles of rows and columns swapped, and the loss is
+    the mean of the row terms plus the mean of the column terms, over anchors with at least one
+    positive, divided by 2. With ``T`` the identity it is the CLIP loss ``losses.clip(tau)``.
+    Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
+    :func:`mmcl_lib.optim.gradient_descent` can minimise it.
+    """
+
+    def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine"):
+        if similarity not in ("inner", "cosine"):
+            raise ValueError(f"similarity must be 'inner' or 'cosine', got {similarity!r}")
+        T = _as_graph(T)
+        if not T.any():
+            raise ValueError("T has no edge: the loss needs at least one positive pair")
+        self.T = T
+        self.tau = check.positive(tau, "tau")
+        self.similarity = similarity
+        degree_rows, degree_cols = T.sum(axis=1), T.sum(axis=0)
+        # target distributions T_ij / |P_i| (rows) and T_ij / |P_j| (columns); anchors without a
+        # positive get an all-zero row of targets and weight 0
+        self._row_targets = T / np.maximum(degree_rows, 1)[:, None]
+        self._col_targets = T / np.maximum(degree_cols, 1)[None, :]
+        self._row_weight = (degree_rows > 0) / np.count_nonzero(degree_rows)
+        self._col_weight = (degree_cols > 0) / np.count_nonzero(degree_cols)
+
+    def __repr__(self) -> str:
+        n1, n2 = self.T.shape
+        return (f"<MultiPositiveInfoNCE {n1}x{n2} graph, {int(self.T.sum())} edges, tau={self.tau:g}, "
+                f"similarity={self.similarity!r}>")
+
+    def _embed(self, G1, G2, X, Y):
+        X = check.as_matrix(X, "X", rows=self.T.shape[0])
+        Y = check.as_matrix(Y, "Y", rows=self.T.shape[1])
+        G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+        F, H = X @ G1.T, Y @ G2.T
+        if self.similarity == "inner":
+            return X, Y, F, H, None, None
+        nf, nh = np.linalg.norm(F, axis=1), np.linalg.norm(H, axis=1)
+        if np.any(nf == 0) or np.any(nh == 0):
+            raise ValueError("cosine similarity is undefined: some sample has a zero embedding")
+        return X, Y, F, H, nf, nh
+
+    def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
+        """Loss value and its gradients ``(dL/dG1, dL/dG2)``."""
+        X, Y, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        Fu, Hu = (F, H) if nf is None else (F / nf[:, None], H / nh[:, None])
+        logits = (Fu @ Hu.T) / self.tau
+        lse_rows = _logsumexp(logits, axis=1)
+        lse_cols = _logsumexp(logits, axis=0)
+        row_terms = lse_rows - np.sum(self._row_targets * logits, axis=1)
+        col_terms = lse_cols - np.sum(self._col_targets * logits, axis=0)
+        value = 0.5 * (self._row_weight @ row_terms + self._col_weight @ col_terms)
+        # dL/dlogits: softmax minus target, per anchor, weighted
+        d_rows = (np.exp(logits - lse_rows[:, None]) - self._row_targets) * self._row_weight[:, None]
+        d_cols = (np.exp(logits - lse_cols[None, :]) - self._col_targets) * self._col_weight[None, :]
+        M = 0.5 * (d_rows + d_cols) / self.tau                # dL/ds
+        dFu, dHu = M @ Hu, M.T @ Fu
+        if nf is None:
+            dF, dH = dFu, dHu
+        else:       # through the normalisation u = f / |f|: du -> (du - u <u, du>) / |f|
+            dF = (dFu - Fu * np.sum(Fu * dFu, axis=1, keepdims=True)) / nf[:, None]
+            dH = (dHu - Hu * np.sum(Hu * dHu, axis=1, keepdims=True)) / nh[:, None]
+        return float(value), dF.T @ X, dH.T @ Y
+
+    def value(self, G1, G2, X, Y) -> float:
+        """The loss value."""
+        return self.value_and_grad(G1, G2, X, Y)[0]
+
+    def grad(self, G1, G2, X, Y) -> tuple[np.ndarray, np.ndarray]:
+        """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
+        _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
+        return dG1, dG2
+
+
+def _logsumexp(A: np.ndarray, axis: int) -> np.ndarray:
+    m = A.max(axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(A - m), axis=axis))
+
+
+def _unit_embeddings(G, A) -> np.ndarray:
+    E = A @ G.T
+    return E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-300)
+
+
+def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
+    """Cross-modal nearest-prototype classification accuracy (the paper's Section 5.2 metric).
+
+    Embeddings ``G1 x_i`` and ``G2 y_j`` are scaled to unit length. Each class's prototype in a
+    modality is the mean unit embedding of that modality's items of the class. Every x is assigned
+    the class of the most cosine-similar prototype of the *other* modality (y), and every y the
+    class of the nearest x-prototype; the result is the mean of the two accuracies. Chance is
+    about 1 / (number of classes). Both label arrays must contain the same classes.
+    """
+    X = check.as_matrix(X, "X")
+    Y = check.as_matrix(Y, "Y")
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    labels_x = _as_labels(labels_x, "labels_x")
+    labels_y = _as_labels(labels_y, "labels_y")
+    if labels_x.shape[0] != X.shape[0] or labels_y.shape[0] != Y.shape[0]:
+        raise ValueError("labels_x and labels_y must have one label per row of X and Y")
+    classes = np.unique(labels_x)
+    if not np.array_equal(classes, np.unique(labels_y)):
+        raise ValueError("labels_x and labels_y must contain the same set of classes")
+    Fu, Hu = _unit_embeddings(G1, X), _unit_embeddings(G2, Y)
+    accuracies = []
+    for E_query, lab_query, E_ref, lab_ref in ((Fu, labels_x, Hu, labels_y), (Hu, labels_y, Fu, labels_x)):
+        members = lab_ref[None, :] == classes[:, None]              # classes x n_ref
+        prototypes = (members @ E_ref) / members.sum(axis=1, keepdims=True)
+        prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-300)
+        predicted = classes[np.argmax(E_query @ prototypes.T, axis=1)]
+        accuracies.append(np.mean(predicted == lab_query))
+    return float(np.mean(accuracies))

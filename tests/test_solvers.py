@@ -1,0 +1,124 @@
+"""The spectral solver (Chapter 2): it reaches gradient descent's stationary point, and its stopping rule."""
+
+import numpy as np
+import pytest
+
+from mmcl_lib import losses, metrics, optim, spectral
+
+
+def problem(seed, n=40, d1=6, d2=5, r=2):
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, r))
+    X = Z @ rng.standard_normal((r, d1)) + 0.5 * rng.standard_normal((n, d1))
+    Y = Z @ rng.standard_normal((r, d2)) + 0.5 * rng.standard_normal((n, d2))
+    G1, G2 = 0.1 * rng.standard_normal((r, d1)), 0.1 * rng.standard_normal((r, d2))
+    return G1, G2, X, Y
+
+
+def grad_norm(loss, G1, G2, X, Y):
+    g1, g2 = loss.grad(G1, G2, X, Y)
+    return float(np.sqrt(np.sum(g1**2) + np.sum(g2**2)))
+
+
+def basis(G):
+    return metrics.orthonormal_basis(G.T)
+
+
+@pytest.mark.parametrize("seed,tau,rho", [(0, 1.0, 1.0), (1, 0.5, 0.5), (2, 1.0, 0.2), (3, 0.3, 1.0)])
+def test_spectral_solver_and_gradient_descent_reach_the_same_stationary_point(seed, tau, rho):
+    G1, G2, X, Y = problem(seed)
+    loss = losses.clip(tau, rho=rho)
+    tol = 1e-9
+    sp = spectral.spectral_solver(loss, G1, G2, X, Y, tol=tol)
+    gd = optim.gradient_descent(loss, G1, G2, X, Y, tol=tol, max_iter=50000)
+    assert sp.converged and gd.converged
+    for fit in (sp, gd):                               # stationary: checked with the loss's own gradient
+        assert grad_norm(loss, fit.G1, fit.G2, X, Y) <= tol * (1 + 1e-6)
+    f_sp, f_gd = loss.value(sp.G1, sp.G2, X, Y), loss.value(gd.G1, gd.G2, X, Y)
+    assert abs(f_sp - f_gd) <= 1e-8 * abs(f_gd)
+    assert metrics.sin_theta(basis(sp.G1), basis(gd.G1)) < 1e-6
+    assert metrics.sin_theta(basis(sp.G2), basis(gd.G2)) < 1e-6
+    np.testing.assert_allclose(sp.G1.T @ sp.G2, gd.G1.T @ gd.G2, atol=1e-7)
+    assert sp.n_iter < gd.n_iter
+
+
+def test_the_solution_is_a_fixed_point_of_similarities_weights_svd():
+    G1, G2, X, Y = problem(4)
+    rho = 0.7
+    loss = losses.clip(1.0, rho=rho)
+    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-10)
+    s1, s2, sigma = spectral.svd_alignment(loss, fit.G1, fit.G2, X, Y)
+    assert s1 < 1e-8 and s2 < 1e-8
+    S = losses.contrastive_cross_covariance(X, Y, loss.weights(fit.G1, fit.G2, X, Y))
+    H1, H2 = spectral.svd_minimizer(S, 2, rho)
+    np.testing.assert_allclose(fit.G1.T @ fit.G2, H1.T @ H2, atol=1e-9)
+    assert sigma[1] > sigma[2]                          # a genuine rank-2 fixed point
+
+
+def test_linear_loss_is_solved_in_one_undamped_step():
+    # the linear loss has constant weights, so S does not move and the first SVD is Lemma 2.1's minimiser
+    G1, G2, X, Y = problem(5)
+    rho = 0.5
+    loss = losses.linear(rho=rho)
+    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-8)
+    S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
+    assert fit.converged and fit.n_iter == 1 and fit.history.step[1] == 1.0
+    assert fit.history.loss[-1] == pytest.approx(spectral.linear_loss_minimum(S, 2, rho), rel=1e-12)
+
+
+def test_stopping_rule():
+    G1, G2, X, Y = problem(6)
+    loss = losses.clip(0.5, rho=0.3)
+    tol = 1e-3
+    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=tol, record_every=1)
+    g = np.array(fit.history.grad_norm)
+    assert fit.converged and g[-1] <= tol and np.all(g[:-1] > tol)     # stops at the first hit
+    assert len(g) == fit.n_iter + 1 == len(fit.history.iterates)
+    assert g[-1] == pytest.approx(grad_norm(loss, fit.G1, fit.G2, X, Y), rel=1e-8)
+    for t, A, B in fit.history.iterates:          # recorded norms are the true gradient norms
+        assert g[t] == pytest.approx(grad_norm(loss, A, B, X, Y), rel=1e-8)
+    capped = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-14, max_iter=3)
+    assert not capped.converged and capped.n_iter == 3 and len(capped.history.loss) == 4
+
+
+def test_loss_decreases_monotonically_with_the_line_search():
+    G1, G2, X, Y = problem(7)
+    fit = spectral.spectral_solver(losses.clip(0.3, rho=0.1), G1, G2, X, Y, tol=1e-8)
+    values = np.array(fit.history.loss)
+    assert fit.converged
+    assert np.all(np.diff(values) <= 1e-12 * np.abs(values[1:]))
+    assert 0 < abs(fit.history.step[-1]) < 1          # this cold, weakly regularised case needs damping
+
+
+def test_without_damping_the_plain_iteration_can_fail():
+    # small rho and tau: the fixed-point map is not a contraction, the undamped iteration oscillates
+    G1, G2, X, Y = problem(7)
+    loss = losses.clip(0.3, rho=0.1)
+    plain = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-8, line_search=False, max_iter=200)
+    assert not plain.converged
+    assert np.any(np.diff(plain.history.loss) > 0)
+
+
+def test_svd_alignment_is_zero_for_lemma_2_1_minimiser():
+    G1, G2, X, Y = problem(8)
+    loss = losses.linear(rho=1.0)
+    S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
+    s1, s2, sigma = spectral.svd_alignment(loss, *spectral.svd_minimizer(S, 2, 1.0), X, Y)
+    assert s1 < 1e-10 and s2 < 1e-10
+    np.testing.assert_allclose(sigma, np.linalg.svd(S, compute_uv=False), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"loss": losses.clip(1.0)}, "rho"),
+    ({"loss": losses.clip(1.0, rho=1.0, similarity="cosine")}, "similarity"),
+    ({"damping": 0.0}, "damping"),
+    ({"damping": 1.5}, "damping"),
+    ({"memory": -1}, "memory"),
+    ({"tol": 0.0}, "tol"),
+])
+def test_bad_inputs(kwargs, match):
+    G1, G2, X, Y = problem(9)
+    args = {"loss": losses.clip(1.0, rho=1.0), **kwargs}
+    loss = args.pop("loss")
+    with pytest.raises(ValueError, match=match):
+        spectral.spectral_solver(loss, G1, G2, X, Y, **args)

@@ -1,0 +1,209 @@
+"""Learning from unpaired data (Chapter 5): detection, the unpaired loss, matching, blindness to the truth."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from mmcl_lib import losses
+from mmcl_lib.data import LatentFactorModel
+from mmcl_lib.estimators import closed_form_mmcl
+from mmcl_lib.metrics import retrieval_accuracy
+from mmcl_lib.unpaired import (detect_top, match_pairs, matching_self_training, pair_scores,
+                               scoring_callback, train_unpaired, two_phase, unpaired_loss)
+
+
+def oracle_similarities(r, noise, N, seed):
+    """Inner-product similarities of an unpaired set under the true encoders, and its pairing."""
+    rng = np.random.default_rng(seed)
+    model = LatentFactorModel.random(80, 80, r, rng, noise_std1=noise)
+    unp = model.sample_unpaired(N, rng)
+    S = losses.linear().similarities(model.U1.T, model.U2.T, unp.X, unp.Y)
+    return S, unp.hidden_partner
+
+
+# ---------------------------------------------------------------- detection
+
+def test_detect_top_returns_the_k_largest_entries_in_order():
+    S = np.random.default_rng(0).standard_normal((7, 5))
+    rows, cols = detect_top(S, 6)
+    np.testing.assert_array_equal(S[rows, cols], np.sort(S.ravel())[::-1][:6])
+
+
+def test_detection_is_exact_on_an_easy_instance_and_degrades_on_a_hard_one():
+    # a true pair scores about r, the largest false one about sqrt(2 r log N^2)
+    S, partner = oracle_similarities(r=60, noise=0.1, N=100, seed=1)       # r >> 4 log N = 18
+    assert pair_scores(*detect_top(S, 100), partner) == (1.0, 1.0)
+    assert pair_scores(*match_pairs(S), partner) == (1.0, 1.0)
+    S, partner = oracle_similarities(r=2, noise=1.0, N=100, seed=1)        # r << 4 log N
+    assert pair_scores(*detect_top(S, 100), partner)[0] < 0.3
+    assert pair_scores(*match_pairs(S), partner)[0] < 0.5
+
+
+def test_match_pairs_returns_a_permutation_that_maximises_the_total_similarity():
+    S = np.random.default_rng(2).standard_normal((6, 6))
+    rows, cols = match_pairs(S)
+    np.testing.assert_array_equal(np.sort(rows), np.arange(6))
+    np.testing.assert_array_equal(np.sort(cols), np.arange(6))
+    best = max(S[np.arange(6), list(p)].sum() for p in itertools.permutations(range(6)))
+    assert S[rows, cols].sum() == pytest.approx(best, rel=1e-12)
+
+
+def test_match_pairs_threshold_drops_only_the_doubtful_matches():
+    S = np.random.default_rng(3).standard_normal((8, 8))
+    rows, cols = match_pairs(S)
+    cut = np.median(S[rows, cols])
+    kept_rows, kept_cols = match_pairs(S, threshold=cut)
+    keep = S[rows, cols] >= cut
+    np.testing.assert_array_equal(kept_rows, rows[keep])
+    np.testing.assert_array_equal(kept_cols, cols[keep])
+    assert 0 < keep.sum() < 8
+
+
+def test_pair_scores_counts_hits():
+    partner = np.array([2, 0, 1, 3])
+    assert pair_scores([0, 1, 3], [2, 1, 3], partner) == (pytest.approx(2 / 3), 0.5)
+    assert pair_scores([0, 0], [2, 2], partner) == (1.0, 0.25)      # a pair detected twice counts once
+    assert pair_scores([], [], partner) == (1.0, 0.0)
+
+
+# ---------------------------------------------------------------- the unpaired loss
+
+def batch(seed=4, b=9):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((b, 6)), rng.standard_normal((b, 5)),
+            rng.standard_normal((3, 6)), rng.standard_normal((3, 5)))
+
+
+def test_unpaired_loss_matches_its_definition():
+    X, Y, G1, G2 = batch()
+    tau = 0.7
+    value, _, _, (rows, cols) = unpaired_loss(G1, G2, X, Y, tau=tau)
+    s = losses.clip(tau, similarity="cosine").similarities(G1, G2, X, Y)
+    l = s / tau
+    direct = (logsumexp(l, axis=1).sum() + logsumexp(l, axis=0).sum() - 2 * l[rows, cols].sum()) / (2 * 9)
+    assert value == pytest.approx(direct, rel=1e-12)
+    np.testing.assert_array_equal(np.sort(s[rows, cols]), np.sort(s.ravel())[-9:])
+
+
+def test_unpaired_loss_is_the_clip_loss_when_it_detects_the_true_pairs():
+    rng = np.random.default_rng(5)
+    model = LatentFactorModel.random(20, 20, 12, rng, noise_std1=0.05)
+    pairs = model.sample(10, rng)
+    G1, G2 = model.U1.T, model.U2.T
+    value, dG1, dG2, (rows, cols) = unpaired_loss(G1, G2, pairs.X, pairs.Y, tau=0.5)
+    np.testing.assert_array_equal(np.sort(rows), np.arange(10))
+    np.testing.assert_array_equal(rows, cols)
+    clip = losses.clip(0.5, similarity="cosine")
+    c_value, c1, c2 = clip.value_and_grad(G1, G2, pairs.X, pairs.Y)
+    assert value == pytest.approx(c_value, rel=1e-12)
+    np.testing.assert_allclose(dG1, c1, atol=1e-12)
+    np.testing.assert_allclose(dG2, c2, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", [6, 7, 8])
+def test_unpaired_loss_gradient_passes_finite_differences(seed):
+    X, Y, G1, G2 = batch(seed)
+    _, dG1, dG2, detected = unpaired_loss(G1, G2, X, Y, tau=0.3)
+    rng = np.random.default_rng(seed + 100)
+    E1, E2 = rng.standard_normal(G1.shape), rng.standard_normal(G2.shape)
+    h = 1e-6
+    plus = unpaired_loss(G1 + h * E1, G2 + h * E2, X, Y, tau=0.3)
+    minus = unpaired_loss(G1 - h * E1, G2 - h * E2, X, Y, tau=0.3)
+    for side in (plus, minus):        # the detected set is locally constant
+        np.testing.assert_array_equal(side[3][0], detected[0])
+    fd = (plus[0] - minus[0]) / (2 * h)
+    assert fd == pytest.approx(np.sum(dG1 * E1) + np.sum(dG2 * E2), rel=1e-6, abs=1e-9)
+
+
+# ---------------------------------------------------------------- learners
+
+@pytest.fixture(scope="module")
+def instance():
+    rng = np.random.default_rng(9)
+    model = LatentFactorModel.random(16, 14, 8, rng, noise_std1=0.2)
+    return model, model.sample(100, rng), model.sample_unpaired(300, rng), model.sample(1000, rng)
+
+
+def test_the_learners_never_read_the_hidden_pairing(instance):
+    model, pairs, unp, _ = instance
+    shuffled = np.random.default_rng(10).permutation(unp.hidden_partner)
+    runs = []
+    for truth in (unp.hidden_partner, shuffled):
+        first, second = two_phase(pairs.X, pairs.Y, unp.X, unp.Y, 8, rng=np.random.default_rng(11),
+                                  epochs_paired=3, epochs_unpaired=2, batching="independent",
+                                  callback=scoring_callback(truth))
+        match = matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, 8, rounds=2,
+                                       callback=scoring_callback(truth))
+        runs.append((second, match))
+    (a, ma), (b, mb) = runs
+    np.testing.assert_array_equal(a.G1, b.G1)
+    np.testing.assert_array_equal(a.G2, b.G2)
+    np.testing.assert_array_equal(ma.G1, mb.G1)
+    np.testing.assert_array_equal(ma.cols, mb.cols)
+    assert ma.evaluations != mb.evaluations            # only the scores see the truth
+    assert ma.evaluations[-1][0] > 0.9 > mb.evaluations[-1][0]
+
+
+def test_matching_with_refits_recovers_the_pairs_and_beats_the_pairs_alone(instance):
+    model, pairs, unp, test = instance
+    res = matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, 8, rounds=3, threshold=0.8,
+                                 callback=scoring_callback(unp.hidden_partner))
+    precision, recall = res.evaluations[-1]
+    assert precision > 0.95 and recall > 0.9
+    alone = retrieval_accuracy(*closed_form_mmcl(pairs.X, pairs.Y, 8), test.X, test.Y)
+    assert retrieval_accuracy(res.G1, res.G2, test.X, test.Y) > alone
+
+
+def test_matching_refit_by_gradient_descent_also_detects_the_pairs(instance):
+    model, pairs, unp, _ = instance
+    G1, G2 = closed_form_mmcl(pairs.X, pairs.Y, 8)
+    res = matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, 8, rounds=2, G1=G1, G2=G2,
+                                 refit="gradient_descent", max_iter=20,
+                                 callback=scoring_callback(unp.hidden_partner))
+    assert res.evaluations[-1][0] > 0.95
+    assert not np.allclose(res.G1, G1)                 # the refit moved the encoders
+
+
+def test_phase_two_with_hidden_pair_batches_detects_and_improves(instance):
+    model, pairs, unp, test = instance
+    aligned_Y = unp.Y[unp.hidden_partner]           # batches hold whole hidden pairs
+    first, second = two_phase(pairs.X, pairs.Y, unp.X, aligned_Y, 8, rng=np.random.default_rng(12),
+                              epochs_paired=40, epochs_unpaired=20, lr=0.01,
+                              callback=scoring_callback(np.arange(unp.n)))
+    assert second.evaluations[-1][0] > 0.8
+    assert (retrieval_accuracy(second.G1, second.G2, test.X, test.Y)
+            > retrieval_accuracy(first.G1, first.G2, test.X, test.Y))
+
+
+def test_unpaired_learners_reject_bad_inputs(instance):
+    model, pairs, unp, _ = instance
+    G1, G2 = closed_form_mmcl(pairs.X, pairs.Y, 8)
+    with pytest.raises(ValueError, match="batching"):
+        train_unpaired(unp.X, unp.Y, G1, G2, rng=np.random.default_rng(0), batching="pairs")
+    with pytest.raises(ValueError, match="refit"):
+        matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, 8, refit="adam")
+    with pytest.raises(ValueError, match="X_unpaired"):
+        matching_self_training(pairs.X, pairs.Y, unp.X[:, :5], unp.Y, 8)
+    with pytest.raises(ValueError, match="hidden_partner"):
+        pair_scores([0], [0], [0, 0])
+    with pytest.raises(ValueError, match="threshold"):
+        match_pairs(np.eye(3), threshold=np.nan)
+    with pytest.raises(ValueError, match="tau"):
+        unpaired_loss(G1, G2, pairs.X, pairs.Y, tau=0.0)
+
+
+def test_experiment_summary_agrees_with_the_runs():
+    from mmcl_lib.unpaired_experiment import markdown_table, run_seed, summarise
+    settings = dict(d1=8, d2=7, r=3, n=60, n_test=200, epochs=2, batch_size=20)
+    runs = [run_seed(seed, [40, 80], **settings) for seed in (0, 1)]
+    summary = summarise(runs)
+    pu = np.array([run["accuracy"]["paired_unpaired"] for run in runs])
+    np.testing.assert_allclose(summary["methods"]["paired_unpaired"]["mean"], pu.mean(0))
+    np.testing.assert_allclose(summary["methods"]["paired_unpaired"]["std"], pu.std(0, ddof=1))
+    oracle = [run["accuracy"]["oracle"] for run in runs]        # does not depend on N
+    assert summary["methods"]["oracle"]["mean"] == [pytest.approx(np.mean(oracle))] * 2
+    assert markdown_table(summary).count("\n") == 1 + len(summary["methods"])
+    with pytest.raises(ValueError, match="methods"):
+        run_seed(0, [40], methods=("paired_only", "magic"), **settings)
