@@ -131,10 +131,10 @@ def machine_description() -> str:
     return "\n".join(lines)
 
 
-def write_section(name: str, body: str, *, first: bool = False) -> None:
+def write_section(name: str, body: str) -> None:
     """Put ``body`` between ``<!-- name:start -->`` and ``<!-- name:end -->`` in RESULTS.md.
 
-    Only that span is rewritten; a new section is appended at the end (or put first if ``first``).
+    Only that span is rewritten; a new section is appended at the end.
     The file is locked while it is read and written, so concurrent writers keep each other's sections.
     """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
@@ -146,8 +146,6 @@ def write_section(name: str, body: str, *, first: bool = False) -> None:
         i, j = text.find(start), text.find(end)
         if i >= 0 and j > i:
             text = text[:i] + block + text[j + len(end):]
-        elif first:
-            text = block + "\n\n" + text.lstrip("\n")
         else:
             text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
         fh.seek(0)

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from . import _validation as check
+from . import similarity as sim
 
 
 def _as_graph(T, name: str = "T") -> np.ndarray:
@@ -98,8 +99,7 @@ class MultiPositiveInfoNCE:
     """
 
     def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine"):
-        if similarity not in ("inner", "cosine"):
-            raise ValueError(f"similarity must be 'inner' or 'cosine', got {similarity!r}")
+        sim.check_similarity(similarity)
         T = _as_graph(T)
         if not T.any():
             raise ValueError("T has no edge: the loss needs at least one positive pair")
@@ -123,19 +123,12 @@ class MultiPositiveInfoNCE:
         X = check.as_matrix(X, "X", rows=self.T.shape[0])
         Y = check.as_matrix(Y, "Y", rows=self.T.shape[1])
         G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-        F, H = X @ G1.T, Y @ G2.T
-        if self.similarity == "inner":
-            return X, Y, F, H, None, None
-        nf, nh = np.linalg.norm(F, axis=1), np.linalg.norm(H, axis=1)
-        if np.any(nf == 0) or np.any(nh == 0):
-            raise ValueError("cosine similarity is undefined: some sample has a zero embedding")
-        return X, Y, F, H, nf, nh
+        return X, Y, sim.embed(G1, G2, X, Y, self.similarity)
 
     def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss value and its gradients ``(dL/dG1, dL/dG2)``."""
-        X, Y, F, H, nf, nh = self._embed(G1, G2, X, Y)
-        Fu, Hu = (F, H) if nf is None else (F / nf[:, None], H / nh[:, None])
-        logits = (Fu @ Hu.T) / self.tau
+        X, Y, emb = self._embed(G1, G2, X, Y)
+        logits = sim.matrix(emb) / self.tau
         lse_rows = _logsumexp(logits, axis=1)
         lse_cols = _logsumexp(logits, axis=0)
         row_terms = lse_rows - np.sum(self._row_targets * logits, axis=1)
@@ -144,14 +137,8 @@ class MultiPositiveInfoNCE:
         # dL/dlogits: softmax minus target, per anchor, weighted
         d_rows = (np.exp(logits - lse_rows[:, None]) - self._row_targets) * self._row_weight[:, None]
         d_cols = (np.exp(logits - lse_cols[None, :]) - self._col_targets) * self._col_weight[None, :]
-        M = 0.5 * (d_rows + d_cols) / self.tau                # dL/ds
-        dFu, dHu = M @ Hu, M.T @ Fu
-        if nf is None:
-            dF, dH = dFu, dHu
-        else:       # through the normalisation u = f / |f|: du -> (du - u <u, du>) / |f|
-            dF = (dFu - Fu * np.sum(Fu * dFu, axis=1, keepdims=True)) / nf[:, None]
-            dH = (dHu - Hu * np.sum(Hu * dHu, axis=1, keepdims=True)) / nh[:, None]
-        return float(value), dF.T @ X, dH.T @ Y
+        dG1, dG2 = sim.backward(0.5 * (d_rows + d_cols) / self.tau, emb, X, Y)   # dL/ds
+        return float(value), dG1, dG2
 
     def value(self, G1, G2, X, Y) -> float:
         """The loss value."""
@@ -166,11 +153,6 @@ class MultiPositiveInfoNCE:
 def _logsumexp(A: np.ndarray, axis: int) -> np.ndarray:
     m = A.max(axis=axis, keepdims=True)
     return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(A - m), axis=axis))
-
-
-def _unit_embeddings(G, A) -> np.ndarray:
-    E = A @ G.T
-    return E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-300)
 
 
 def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
@@ -192,12 +174,12 @@ def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
     classes = np.unique(labels_x)
     if not np.array_equal(classes, np.unique(labels_y)):
         raise ValueError("labels_x and labels_y must contain the same set of classes")
-    Fu, Hu = _unit_embeddings(G1, X), _unit_embeddings(G2, Y)
+    Fu, Hu = sim.unit_rows(X @ G1.T), sim.unit_rows(Y @ G2.T)
     accuracies = []
     for E_query, lab_query, E_ref, lab_ref in ((Fu, labels_x, Hu, labels_y), (Hu, labels_y, Fu, labels_x)):
         members = lab_ref[None, :] == classes[:, None]              # classes x n_ref
         prototypes = (members @ E_ref) / members.sum(axis=1, keepdims=True)
-        prototypes /= np.maximum(np.linalg.norm(prototypes, axis=1, keepdims=True), 1e-300)
+        prototypes = sim.unit_rows(prototypes)
         predicted = classes[np.argmax(E_query @ prototypes.T, axis=1)]
         accuracies.append(np.mean(predicted == lab_query))
     return float(np.mean(accuracies))

@@ -21,8 +21,8 @@ from typing import Callable
 import numpy as np
 
 from . import _validation as check
+from . import similarity as sim
 
-SIMILARITIES = ("inner", "cosine")
 
 
 # --------------------------------------------------------------------------- anchor terms
@@ -48,9 +48,10 @@ class _GeneralTerms:
     def __call__(self, s: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
         D = s - _along(np.diag(s), axis)
         off = ~np.eye(s.shape[0], dtype=bool)
-        A = self.eps + np.sum(np.where(off, self.psi(D), 0.0), axis=axis)
-        alpha = np.where(off, _along(self.dphi(A), axis) * self.dpsi(D), 0.0)
-        values = np.asarray(self.phi(A), dtype=float)
+        with np.errstate(all="ignore"):                     # non-finite results are reported below
+            A = self.eps + np.sum(np.where(off, self.psi(D), 0.0), axis=axis)
+            alpha = np.where(off, _along(self.dphi(A), axis) * self.dpsi(D), 0.0)
+            values = np.asarray(self.phi(A), dtype=float)
         if not (np.all(np.isfinite(values)) and np.all(np.isfinite(alpha))):
             raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
                              "(for example phi = log needs eps + sum psi > 0)")
@@ -94,12 +95,10 @@ class ContrastiveLoss:
     """
 
     def __init__(self, name: str, terms, *, rho: float | None = None, similarity: str = "inner"):
-        if similarity not in SIMILARITIES:
-            raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
         self.name = name
         self._terms = terms
         self.rho = None if rho is None else check.positive(rho, "rho")
-        self.similarity = similarity
+        self.similarity = sim.check_similarity(similarity)
 
     def __repr__(self) -> str:
         rho = "" if self.rho is None else f", rho={self.rho:g}"
@@ -109,23 +108,7 @@ class ContrastiveLoss:
     def _embed(self, G1, G2, X, Y):
         X, Y = check.paired(X, Y)
         G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-        F = X @ G1.T
-        H = Y @ G2.T
-        if self.similarity == "cosine":
-            nf = np.linalg.norm(F, axis=1)
-            nh = np.linalg.norm(H, axis=1)
-            if np.any(nf == 0) or np.any(nh == 0):
-                raise ValueError("cosine similarity is undefined: some sample has a zero embedding "
-                                 "(G1 x_i = 0 or G2 y_j = 0)")
-        else:
-            nf = nh = None
-        return X, Y, G1, G2, F, H, nf, nh
-
-    @staticmethod
-    def _sims(F, H, nf, nh):
-        if nf is None:
-            return F @ H.T
-        return (F / nf[:, None]) @ (H / nh[:, None]).T
+        return X, Y, G1, G2, sim.embed(G1, G2, X, Y, self.similarity)
 
     def _anchor_terms(self, s):
         rows, alpha = self._terms(s, axis=1)           # x_i anchors: s_ij - s_ii
@@ -139,14 +122,13 @@ class ContrastiveLoss:
     # ---- public API
     def similarities(self, G1, G2, X, Y) -> np.ndarray:
         """The n x n similarity matrix ``s_ij`` between ``x_i`` and ``y_j``."""
-        *_, F, H, nf, nh = self._embed(G1, G2, X, Y)
-        return self._sims(F, H, nf, nh)
+        return sim.matrix(self._embed(G1, G2, X, Y)[-1])
 
     def value(self, G1, G2, X, Y) -> float:
         """The loss (2.1), including the regulariser if ``rho`` was given."""
-        _, _, G1, G2, F, H, nf, nh = self._embed(G1, G2, X, Y)
-        rows, cols, _, _ = self._anchor_terms(self._sims(F, H, nf, nh))
-        n = F.shape[0]
+        X, _, G1, G2, emb = self._embed(G1, G2, X, Y)
+        rows, cols, _, _ = self._anchor_terms(sim.matrix(emb))
+        n = X.shape[0]
         total = (rows.sum() + cols.sum()) / (2 * n)
         if self.rho is not None:
             total += self._regulariser(G1, G2)
@@ -158,28 +140,19 @@ class ContrastiveLoss:
         ``beta_ij = (alpha_ij + alphabar_ij) / 2`` off the diagonal and
         ``beta_ii = (sum_j alpha_ij + sum_k alphabar_ki) / 2``.
         """
-        *_, F, H, nf, nh = self._embed(G1, G2, X, Y)
-        _, _, alpha, alpha_bar = self._anchor_terms(self._sims(F, H, nf, nh))
+        _, _, alpha, alpha_bar = self._anchor_terms(sim.matrix(self._embed(G1, G2, X, Y)[-1]))
         return _beta(alpha, alpha_bar)
 
     def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one pass."""
-        X, Y, G1, G2, F, H, nf, nh = self._embed(G1, G2, X, Y)
+        X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
         n = X.shape[0]
-        s = self._sims(F, H, nf, nh)
-        rows, cols, alpha, alpha_bar = self._anchor_terms(s)
+        rows, cols, alpha, alpha_bar = self._anchor_terms(sim.matrix(emb))
         value = (rows.sum() + cols.sum()) / (2 * n)
         M = _beta(alpha, alpha_bar)                # dL/ds = -W/n: beta_ij/n off the diagonal,
         M *= 1.0 / n                               # -beta_ii/n on it (W from _signed_weights)
         np.fill_diagonal(M, -np.diag(M))
-        if nf is None:
-            dF, dH = M @ H, M.T @ F
-        else:
-            Fu, Hu = F / nf[:, None], H / nh[:, None]
-            dFu, dHu = M @ Hu, M.T @ Fu
-            dF = (dFu - Fu * np.sum(Fu * dFu, axis=1, keepdims=True)) / nf[:, None]
-            dH = (dHu - Hu * np.sum(Hu * dHu, axis=1, keepdims=True)) / nh[:, None]
-        dG1, dG2 = dF.T @ X, dH.T @ Y
+        dG1, dG2 = sim.backward(M, emb, X, Y)
         if self.rho is not None:
             value += self._regulariser(G1, G2)
             dG1 = dG1 + self.rho * (G2 @ G2.T) @ G1

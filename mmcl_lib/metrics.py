@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validation as check
+from .similarity import check_similarity, unit_rows
 
 
 def orthonormal_basis(A, r: int | None = None) -> np.ndarray:
@@ -45,15 +46,13 @@ def retrieval_accuracy(G1, G2, X, Y, *, similarity: str = "cosine", chunk: int =
     embeddings ``G1 x_i`` and ``G2 y_j``. Rows are scored in chunks, so 10^4 test pairs need no
     10^4 x 10^4 matrix. Ties count as failures. Chance level is 1/n.
     """
-    if similarity not in ("inner", "cosine"):
-        raise ValueError(f"similarity must be 'inner' or 'cosine', got {similarity!r}")
+    check_similarity(similarity)
     X, Y = check.paired(X, Y)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
     chunk = check.integer(chunk, "chunk")
     F, H = X @ G1.T, Y @ G2.T
     if similarity == "cosine":
-        F = F / np.maximum(np.linalg.norm(F, axis=1, keepdims=True), 1e-300)
-        H = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), 1e-300)
+        F, H = unit_rows(F), unit_rows(H)
     n = F.shape[0]
     hits = 0
     for start in range(0, n, chunk):

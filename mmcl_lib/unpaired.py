@@ -38,6 +38,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from . import _validation as check
+from . import similarity as sim
 from .estimators import closed_form_mmcl
 from .losses import clip
 from .optim import gradient_descent
@@ -141,20 +142,9 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
     C[rows, cols] -= 1.0
     C /= b * tau
     value, dG1, dG2 = loss.value_and_grad(G1, G2, X, Y)
-    c1, c2 = _cosine_linear_grad(np.asarray(G1, float), np.asarray(G2, float), X, Y, C)
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    c1, c2 = sim.backward(C, sim.embed(G1, G2, X, Y, "cosine"), X, Y)
     return value + float(np.sum(C * s)), dG1 + c1, dG2 + c2, (rows, cols)
-
-
-def _cosine_linear_grad(G1, G2, X, Y, C):
-    """Gradient of ``sum_ij C_ij cos(G1 x_i, G2 y_j)`` with respect to ``G1`` and ``G2``."""
-    F, H = X @ G1.T, Y @ G2.T
-    nf = np.linalg.norm(F, axis=1, keepdims=True)
-    nh = np.linalg.norm(H, axis=1, keepdims=True)
-    Fu, Hu = F / nf, H / nh
-    dFu, dHu = C @ Hu, C.T @ Fu
-    dF = (dFu - Fu * np.sum(Fu * dFu, axis=1, keepdims=True)) / nf
-    dH = (dHu - Hu * np.sum(Hu * dHu, axis=1, keepdims=True)) / nh
-    return dF.T @ X, dH.T @ Y
 
 
 def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, epochs: int = 100,

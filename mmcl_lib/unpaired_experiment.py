@@ -14,13 +14,14 @@ on the test pairs (cosine similarity):
 - ``matching``: global matching + closed-form refits (beyond the paper);
 - ``oracle``: the true loadings as encoders (an accuracy ceiling).
 
-:func:`summarise`, :func:`markdown_table` and :func:`plot_summary` turn a list of runs into the
+:func:`summarise`, :func:`markdown_table` (or :func:`html_table`) and :func:`plot_summary` turn a list of runs into the
 table and figure that ``experiments/reproduce_unpaired.py`` records and the chapter shows.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 
 import numpy as np
 
@@ -135,16 +136,29 @@ def summarise(runs: list[dict]) -> dict:
     return out
 
 
-def markdown_table(summary: dict, Ns=None) -> str:
-    """A Markdown table: one row per method, one column per N, cells ``mean ± sd``."""
-    cols = summary["N"] if Ns is None else Ns
+def _table_cells(summary: dict, Ns):
+    cols = summary["N"] if Ns is None else list(Ns)
     idx = [summary["N"].index(N) for N in cols]
-    lines = ["| method | " + " | ".join(f"N = {N}" for N in cols) + " |",
-             "|---|" + "---|" * len(cols)]
-    for method, s in summary["methods"].items():
-        cells = [f"{s['mean'][k]:.3f} ± {s['std'][k]:.3f}" for k in idx]
-        lines.append(f"| {LABELS[method]} | " + " | ".join(cells) + " |")
+    header = ["method"] + [f"N = {N}" for N in cols]
+    rows = [[LABELS[method]] + [f"{s['mean'][k]:.3f} ± {s['std'][k]:.3f}" for k in idx]
+            for method, s in summary["methods"].items()]
+    return header, rows
+
+
+def markdown_table(summary: dict, Ns=None) -> str:
+    """A Markdown table: one row per method, one column per N (all, or ``Ns``), cells ``mean ± sd``."""
+    header, rows = _table_cells(summary, Ns)
+    lines = ["| " + " | ".join(header) + " |", "|---|" + "---|" * (len(header) - 1)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def html_table(summary: dict, Ns=None) -> str:
+    """The table of :func:`markdown_table` as HTML (notebook outputs render Markdown tables as text)."""
+    header, rows = _table_cells(summary, Ns)
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def plot_summary(summary: dict, ax) -> None:

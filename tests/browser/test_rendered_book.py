@@ -37,7 +37,7 @@ import importlib.util
 import os
 import re
 from pathlib import Path
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
@@ -60,14 +60,12 @@ MATHJAX_TIMEOUT_MS = 30_000
 IGNORED: dict[str, str] = {
     r"/@jupyter-widgets/(?:[\w.-]+/)*[0-9a-f]+\.(?:woff2?|ttf|eot|svg)\b":
         "Font Awesome font files that the vendored embed-amd.js asks for next to the page; "
-        "deliberately not vendored (_static/vendor/README.md): only icons on saved widgets use them",
+        "deliberately not vendored (_static/vendor/README.md): only icons on saved widgets "
+        "use them",
     r"Identifier 'THEBE_JS_URL' has already been declared":
         "sphinx-thebe 0.3.1 puts its inline config script (const THEBE_JS_URL = ...) twice into "
         "every page under Jupyter Book 1; the second copy throws, the first already defined the "
         "same values, and Thebe is off (launch_buttons.thebe: false)",
-    r"Got invalid theme mode: \. Resetting to auto":
-        "pydata-sphinx-theme 0.17 on a first visit (empty localStorage) when html_context has no "
-        "default_mode; it resets itself to auto",
 }
 _IGNORED = re.compile("|".join(f"(?:{pattern})" for pattern in IGNORED))
 
@@ -293,7 +291,12 @@ def test_page_in_browser(path, browser, toc_urls):
 
     def route(request_route):
         request_url = request_route.request.url
-        if request_url.startswith(LOCAL_SCHEMES):
+        host = urlsplit(request_url).netloc
+        if request_url.startswith("file://") and host:
+            # "//host/x.js" in a page opened from file:// - over http(s) it goes to the network
+            external.append(f"{request_url} (a protocol-relative //{host} URL)")
+            request_route.abort()
+        elif request_url.startswith(LOCAL_SCHEMES):
             request_route.continue_()
         else:
             external.append(request_url)
@@ -311,7 +314,7 @@ def test_page_in_browser(path, browser, toc_urls):
         if origin and not origin.startswith(LOCAL_SCHEMES):
             return  # the failed load of an aborted external request: reported below
         if origin.startswith("file:") and "Failed to load resource" in message.text:
-            return  # a missing local file: reported once, by on_request_failed
+            return  # a missing local file or an aborted request: reported once, below
         if not _IGNORED.search(f"{message.text} {origin}"):
             console.append(message.text[:300] + (f" (at {origin})" if origin else ""))
 
@@ -320,7 +323,7 @@ def test_page_in_browser(path, browser, toc_urls):
             console.append(f"uncaught exception: {error}")
 
     def on_request_failed(request):
-        if request.url.startswith("file:") and not _IGNORED.search(request.url):
+        if request.url.startswith("file:///") and not _IGNORED.search(request.url):
             problems.append(f"failed to load {request.url[:150]}: {request.failure}")
 
     page.on("console", on_console)

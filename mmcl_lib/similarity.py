@@ -1,0 +1,76 @@
+"""Similarities between the embeddings of two modalities, and the chain rule back to the encoders.
+
+``s_ij = <G1 x_i, G2 y_j>`` (``"inner"``, the theory's choice) or the cosine of the two embeddings
+(``"cosine"``, the choice of the paper's experiments). Every loss in the library computes its
+gradient in ``s`` and calls :func:`backward` to turn it into gradients in ``G1`` and ``G2``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _validation as check
+
+SIMILARITIES = ("inner", "cosine")
+
+
+def check_similarity(similarity: str) -> str:
+    """Return ``similarity`` if it is ``"inner"`` or ``"cosine"``, else raise ``ValueError``."""
+    if similarity not in SIMILARITIES:
+        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
+    return similarity
+
+
+class Embeddings(NamedTuple):
+    """Embeddings ``F = X G1^T`` (n1 x r), ``H = Y G2^T`` (n2 x r); row norms for cosine, else None."""
+
+    F: np.ndarray
+    H: np.ndarray
+    norm_F: np.ndarray | None
+    norm_H: np.ndarray | None
+
+
+def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
+    """Embed validated data (rows are samples) with validated encoders; cosine needs non-zero embeddings."""
+    check_similarity(similarity)
+    F, H = X @ G1.T, Y @ G2.T
+    if similarity == "inner":
+        return Embeddings(F, H, None, None)
+    norm_F, norm_H = np.linalg.norm(F, axis=1), np.linalg.norm(H, axis=1)
+    if np.any(norm_F == 0) or np.any(norm_H == 0):
+        raise ValueError("cosine similarity is undefined: some sample has a zero embedding "
+                         "(G1 x_i = 0 or G2 y_j = 0)")
+    return Embeddings(F, H, norm_F, norm_H)
+
+
+def _units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
+    if e.norm_F is None:
+        return e.F, e.H
+    return e.F / e.norm_F[:, None], e.H / e.norm_H[:, None]
+
+
+def matrix(e: Embeddings) -> np.ndarray:
+    """The n1 x n2 similarity matrix ``s_ij``."""
+    U, V = _units(e)
+    return U @ V.T
+
+
+def backward(M: np.ndarray, e: Embeddings, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients in ``(G1, G2)`` of ``sum_ij M_ij s_ij`` (``M`` = dL/ds held fixed).
+
+    Inner product: ``dF = M H``, ``dH = M^T F``. Cosine: the same with unit embeddings ``u``, then
+    through the normalisation ``u = f / |f|``: ``df = (du - u <u, du>) / |f|``.
+    """
+    U, V = _units(e)
+    dU, dV = M @ V, M.T @ U
+    if e.norm_F is not None:
+        dU = (dU - U * np.sum(U * dU, axis=1, keepdims=True)) / e.norm_F[:, None]
+        dV = (dV - V * np.sum(V * dV, axis=1, keepdims=True)) / e.norm_H[:, None]
+    return dU.T @ X, dV.T @ Y
+
+
+def unit_rows(A: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero): cosine scores for retrieval and prototypes."""
+    return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)
