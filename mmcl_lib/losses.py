@@ -84,6 +84,41 @@ class _LogExpTerms:
         alpha = np.multiply(E, _along(1.0 / (self.tau * T), axis), out=E)
         return m - ell + np.log(T), alpha
 
+    # Largest spread (max_kj L_kj - min_k L_kk) for which one global shift m is safe: every anchor's
+    # sum T_k then holds its own eps exp(l_k - m) >= eps exp(-300), far from underflow.
+    _MAX_SPREAD = 300.0
+
+    def values_and_beta(self, s: np.ndarray, scale: float):
+        """Both anchor directions from ONE exp per entry, or None when that is not safe.
+
+        With eps > 0 and a moderate spread of the logits, E = exp(L - max L) serves the rows and the
+        columns alike: T_i = sum_{j != i} E_ij + eps E_ii (rows), likewise for columns, and
+        ``beta_ij = E_ij (1/T_i + 1/T'_j) / (2 tau)``, its diagonal in closed form. About half the
+        passes over the n x n matrices of the two-direction path. Overwrites ``s`` (callers pass a
+        fresh similarity matrix) unless it returns None. Returns the row and column anchor values
+        and ``scale * beta``.
+        """
+        if self.eps <= 0:
+            return None
+        m = s.max() / self.tau
+        ell = np.diag(s) / self.tau
+        if m - ell.min() > self._MAX_SPREAD:
+            return None
+        E = s if self.tau == 1.0 else np.multiply(s, 1.0 / self.tau, out=s)   # s is ours to overwrite
+        E -= m
+        np.exp(E, out=E)
+        E_diag = np.exp(ell - m)
+        np.fill_diagonal(E, 0.0)
+        T_rows = E.sum(axis=1) + self.eps * E_diag
+        T_cols = E.sum(axis=0) + self.eps * E_diag
+        a = scale / (2 * self.tau * T_rows)
+        b = scale / (2 * self.tau * T_cols)
+        beta = np.multiply(E, np.add(a[:, None], b[None, :]), out=E)
+        np.fill_diagonal(beta, a * (T_rows - self.eps * E_diag) + b * (T_cols - self.eps * E_diag))
+        rows = np.log(T_rows) + m - ell
+        cols = np.log(T_cols) + m - ell
+        return rows, cols, beta
+
 
 # --------------------------------------------------------------------------- the loss object
 
@@ -110,10 +145,18 @@ class ContrastiveLoss:
         G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
         return X, Y, G1, G2, sim.embed(G1, G2, X, Y, self.similarity)
 
-    def _anchor_terms(self, s):
+    def _values_and_beta(self, s, scale: float = 1.0):
+        """Row and column anchor values phi(A) and ``scale * beta`` at the similarities ``s``."""
+        fast = getattr(self._terms, "values_and_beta", None)
+        out = fast(s, scale) if fast is not None else None
+        if out is not None:
+            return out
         rows, alpha = self._terms(s, axis=1)           # x_i anchors: s_ij - s_ii
         cols, alpha_bar = self._terms(s, axis=0)       # y_j anchors: s_ij - s_jj
-        return rows, cols, alpha, alpha_bar
+        beta = _beta(alpha, alpha_bar)
+        if scale != 1.0:
+            beta *= scale
+        return rows, cols, beta
 
     def _regulariser(self, G1, G2):
         # ||G1^T G2||_F^2 = <G1 G1^T, G2 G2^T> (r x r products only)
@@ -127,7 +170,7 @@ class ContrastiveLoss:
     def value(self, G1, G2, X, Y) -> float:
         """The loss (2.1), including the regulariser if ``rho`` was given."""
         X, _, G1, G2, emb = self._embed(G1, G2, X, Y)
-        rows, cols, _, _ = self._anchor_terms(sim.matrix(emb))
+        rows, cols, _ = self._values_and_beta(sim.matrix(emb))
         n = X.shape[0]
         total = (rows.sum() + cols.sum()) / (2 * n)
         if self.rho is not None:
@@ -140,18 +183,16 @@ class ContrastiveLoss:
         ``beta_ij = (alpha_ij + alphabar_ij) / 2`` off the diagonal and
         ``beta_ii = (sum_j alpha_ij + sum_k alphabar_ki) / 2``.
         """
-        _, _, alpha, alpha_bar = self._anchor_terms(sim.matrix(self._embed(G1, G2, X, Y)[-1]))
-        return _beta(alpha, alpha_bar)
+        return self._values_and_beta(sim.matrix(self._embed(G1, G2, X, Y)[-1]))[2]
 
     def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one pass."""
         X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
         n = X.shape[0]
-        rows, cols, alpha, alpha_bar = self._anchor_terms(sim.matrix(emb))
+        rows, cols, M = self._values_and_beta(sim.matrix(emb), scale=1.0 / n)
         value = (rows.sum() + cols.sum()) / (2 * n)
-        M = _beta(alpha, alpha_bar)                # dL/ds = -W/n: beta_ij/n off the diagonal,
-        M *= 1.0 / n                               # -beta_ii/n on it (W from _signed_weights)
-        np.fill_diagonal(M, -np.diag(M))
+        np.fill_diagonal(M, -np.diag(M))           # dL/ds = -W/n: beta_ij/n off the diagonal,
+                                                   # -beta_ii/n on it (W from _signed_weights)
         dG1, dG2 = sim.backward(M, emb, X, Y)
         if self.rho is not None:
             value += self._regulariser(G1, G2)

@@ -186,3 +186,19 @@ def test_small_temperature_is_finite_and_correct(factory):
     # the gradient identity still holds exactly
     S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
     np.testing.assert_allclose(dG1, -G2 @ S.T, rtol=1e-10, atol=1e-10 * np.abs(dG1).max())
+
+
+def test_clip_one_exp_path_matches_the_two_direction_path():
+    # CLIP's value and weights come from one exp per entry when the logits' spread is moderate;
+    # they must equal the row-then-column computation, which is used otherwise.
+    terms = losses._LogExpTerms(0.3, 1.0)
+    s = 2.0 * np.random.default_rng(14).standard_normal((9, 9))
+    rows, cols, beta = terms.values_and_beta(s.copy(), 0.5)        # it overwrites its input
+    rows_ref, alpha = terms(s, axis=1)
+    cols_ref, alpha_bar = terms(s, axis=0)
+    # anchor values near 0 (well-separated positives) agree to rounding in absolute terms
+    np.testing.assert_allclose(rows, rows_ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cols, cols_ref, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(beta, 0.5 * losses._beta(alpha, alpha_bar), rtol=1e-12)
+    assert terms.values_and_beta(1000.0 * s, 1.0) is None        # spread too large: not used
+    assert losses._LogExpTerms(0.3, 0.0).values_and_beta(s, 1.0) is None   # eps = 0: not used
