@@ -3,7 +3,7 @@
 Source of the numbers, in this order: the execution-statistics table of a built book
 (``_build/html/book/exec_stats.html``, written by myst-nb's ``nb-exec-table``) if it is newer than
 every notebook; otherwise each ``book/*.ipynb`` is executed here with nbclient, at the default scale
-(``MMCL_SCALE=default``, working directory ``book/``, as the book build runs it). Outputs are kept in
+(``MMCL_SCALE=default``, ``MMCL_EXPLORER=static``, working directory ``book/``, as the book build runs it). Outputs are kept in
 memory only: the notebooks on disk are not changed.
 """
 
@@ -67,6 +67,7 @@ def execute_all(notebooks: list[Path], timeout: int) -> list[tuple[str, float, s
     from nbclient import NotebookClient
 
     os.environ["MMCL_SCALE"] = "default"
+    os.environ["MMCL_EXPLORER"] = "static"     # precompute the demos' frames, as the book build does
     # the kernels import this checkout's mmcl_lib, as the benchmarks do
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(C.ROOT), os.environ.get("PYTHONPATH")]))
     rows = []
@@ -113,7 +114,7 @@ def main():
         source = f"the execution-statistics table of the built book (`{args.html.relative_to(C.ROOT)}`)"
     else:
         rows = execute_all(notebooks, args.timeout)
-        source = ("executing each notebook with nbclient here (`MMCL_SCALE=default`, working directory "
+        source = ("executing each notebook with nbclient here (`MMCL_SCALE=default`, `MMCL_EXPLORER=static`, working directory "
                   "`book/`); no up-to-date built book was found")
     if not rows:
         body = "## Book execution time per chapter\n\nNo chapter notebooks (book/*.ipynb) were found."

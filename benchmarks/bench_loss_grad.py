@@ -142,12 +142,12 @@ def main():
                    rows), "",
         *verdicts(raw), "",
         "Where the floor target is missed (large n), the excess is the element-wise work on the n x n "
-        "matrices that the floor does not contain: scaling, row/column maxima, one exp, sums and the "
-        "weight matrix, for both anchor directions, about a dozen single-threaded NumPy passes over "
-        "n^2 float64 values. It weighs more when BLAS has more threads (the floor shrinks, these "
-        "passes do not). What would close it: processing s in blocks of rows that stay in cache "
-        "(fusing the passes), or a fused kernel, and computing the row and column anchor terms "
-        "concurrently. With 2 threads on a machine whose load exceeds its cores, an OpenBLAS call can "
+        "matrices that the floor does not contain. CLIP computes one exp per entry for both anchor "
+        "directions (a global shift, when the logits' spread allows it), then row and column sums and "
+        "the weight matrix: about eight single-threaded NumPy passes over n^2 float64 values. They "
+        "weigh more when BLAS has more threads (the floor shrinks, these passes do not). What would "
+        "close the rest: processing s in blocks of rows that stay in cache (fusing the passes), or a "
+        "fused kernel (a compiled dependency such as numba). With 2 threads on a machine whose load exceeds its cores, an OpenBLAS call can "
         "also stall for a scheduler time slice waiting for a descheduled thread (millisecond problems "
         "then take ~100 ms): the one-thread section is the steadier comparison.", "",
         f"BLAS in this run: {C.blas_summary()}; torch {torch.get_num_threads()} threads.",
