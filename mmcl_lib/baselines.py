@@ -21,6 +21,7 @@ from . import _validation as check
 from .data import LatentFactorModel, PairedSample
 from .estimators import closed_form_mmcl
 from .metrics import orthonormal_basis, sin_theta
+from .spectral import top_singular_subspaces
 
 
 def _top_eigenspace(M: np.ndarray, r: int) -> np.ndarray:
@@ -89,10 +90,10 @@ def population_errors(model: LatentFactorModel, eta: float = 1.0) -> dict[str, f
     if not isinstance(model, LatentFactorModel):
         raise ValueError(f"model must be a LatentFactorModel, got {type(model).__name__}")
     cov = model.population_covariance(1)
-    mmcl_basis, _, _ = np.linalg.svd(model.population_cross_covariance(eta), full_matrices=False)
     r = model.r
+    mmcl_basis, _, _ = top_singular_subspaces(model.population_cross_covariance(eta), r)
     return {
-        "mmcl": sin_theta(mmcl_basis[:, :r], model.U1),
+        "mmcl": sin_theta(mmcl_basis, model.U1),
         "unimodal_cl": sin_theta(_top_eigenspace(remove_diagonal(cov), r).T, model.U1),
         "pca": sin_theta(_top_eigenspace(cov, r).T, model.U1),
     }

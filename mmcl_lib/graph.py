@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import logsumexp
 
 from . import _validation as check
 from . import similarity as sim
@@ -129,8 +130,8 @@ class MultiPositiveInfoNCE:
         """Loss value and its gradients ``(dL/dG1, dL/dG2)``."""
         X, Y, emb = self._embed(G1, G2, X, Y)
         logits = sim.matrix(emb) / self.tau
-        lse_rows = _logsumexp(logits, axis=1)
-        lse_cols = _logsumexp(logits, axis=0)
+        lse_rows = logsumexp(logits, axis=1)
+        lse_cols = logsumexp(logits, axis=0)
         row_terms = lse_rows - np.sum(self._row_targets * logits, axis=1)
         col_terms = lse_cols - np.sum(self._col_targets * logits, axis=0)
         value = 0.5 * (self._row_weight @ row_terms + self._col_weight @ col_terms)
@@ -148,11 +149,6 @@ class MultiPositiveInfoNCE:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
         _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
         return dG1, dG2
-
-
-def _logsumexp(A: np.ndarray, axis: int) -> np.ndarray:
-    m = A.max(axis=axis, keepdims=True)
-    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(A - m), axis=axis))
 
 
 def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:

@@ -169,13 +169,7 @@ class ContrastiveLoss:
 
     def value(self, G1, G2, X, Y) -> float:
         """The loss (2.1), including the regulariser if ``rho`` was given."""
-        X, _, G1, G2, emb = self._embed(G1, G2, X, Y)
-        rows, cols, _ = self._values_and_beta(sim.matrix(emb))
-        n = X.shape[0]
-        total = (rows.sum() + cols.sum()) / (2 * n)
-        if self.rho is not None:
-            total += self._regulariser(G1, G2)
-        return float(total)
+        return self.value_and_weights(G1, G2, X, Y)[0]
 
     def weights(self, G1, G2, X, Y) -> np.ndarray:
         """The gradient weights ``beta`` (n x n, all >= 0) at the current similarities (Chapter 2).
@@ -183,7 +177,16 @@ class ContrastiveLoss:
         ``beta_ij = (alpha_ij + alphabar_ij) / 2`` off the diagonal and
         ``beta_ii = (sum_j alpha_ij + sum_k alphabar_ki) / 2``.
         """
-        return self._values_and_beta(sim.matrix(self._embed(G1, G2, X, Y)[-1]))[2]
+        return self.value_and_weights(G1, G2, X, Y)[1]
+
+    def value_and_weights(self, G1, G2, X, Y) -> tuple[float, np.ndarray]:
+        """The loss value and the weights ``beta`` from one pass (both come out of the same terms)."""
+        X, _, G1, G2, emb = self._embed(G1, G2, X, Y)
+        rows, cols, beta = self._values_and_beta(sim.matrix(emb))
+        total = (rows.sum() + cols.sum()) / (2 * X.shape[0])
+        if self.rho is not None:
+            total += self._regulariser(G1, G2)
+        return float(total), beta
 
     def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one pass."""

@@ -89,8 +89,8 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     record_every = check.integer(record_every, "record_every", low=0)
 
     hist = History()
-    f = loss.value(G1, G2, X, Y)
-    S, gn2 = _spectral_state(loss, G1, G2, X, Y, rho)
+    f, beta = loss.value_and_weights(G1, G2, X, Y)
+    S, gn2 = _spectral_state(X, Y, G1, G2, beta, rho)
     hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(0.0)
     if record_every:
         hist.iterates.append((0, G1.copy(), G2.copy()))
@@ -100,12 +100,12 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
         M = G1.T @ G2
         while True:
             C1, C2 = svd_minimizer((1.0 - gamma) * rho * M + gamma * S, r, rho)
-            fc = loss.value(C1, C2, X, Y)
+            fc, beta_c = loss.value_and_weights(C1, C2, X, Y)
             if not line_search or fc < f:
                 state = None
                 break
             if fc <= f + 1e-12 * abs(f):            # equal up to rounding: accept if the gradient shrinks
-                state = _spectral_state(loss, C1, C2, X, Y, rho)
+                state = _spectral_state(X, Y, C1, C2, beta_c, rho)
                 if state[1] < gn2:
                     break
             if gamma < 1e-12:
@@ -120,11 +120,11 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
             del past[:-memory - 1]
             A = _anderson(past, r) if len(past) > 1 else None
             if A is not None:
-                fa = loss.value(*A, X, Y)
+                fa, beta_a = loss.value_and_weights(*A, X, Y)
                 if fa < fc:
-                    (C1, C2), fc, state, step = A, fa, None, -gamma
+                    (C1, C2), fc, beta_c, state, step = A, fa, beta_a, None, -gamma
         G1, G2, f = C1, C2, fc
-        S, gn2 = state if state is not None else _spectral_state(loss, G1, G2, X, Y, rho)
+        S, gn2 = state if state is not None else _spectral_state(X, Y, G1, G2, beta_c, rho)
         it += 1
         hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(step)
         if record_every and it % record_every == 0:
@@ -154,12 +154,12 @@ def _check_solver_loss(loss) -> float:
     return loss.rho
 
 
-def _spectral_state(loss, G1, G2, X, Y, rho):
-    """``S(beta)`` at ``(G1, G2)`` and the squared gradient norm, from the gradient identity
-    ``dL/dG1 = G2 (rho M - S)^T``, ``dL/dG2 = G1 (rho M - S)`` with ``M = G1^T G2``."""
+def _spectral_state(X, Y, G1, G2, beta, rho):
+    """``S(beta)`` from the weights at ``(G1, G2)`` and the squared gradient norm, from the gradient
+    identity ``dL/dG1 = G2 (rho M - S)^T``, ``dL/dG2 = G1 (rho M - S)`` with ``M = G1^T G2``."""
     from .losses import contrastive_cross_covariance
 
-    S = contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
+    S = contrastive_cross_covariance(X, Y, beta)
     R = rho * (G1.T @ G2) - S
     g1, g2 = G2 @ R.T, G1 @ R
     return S, float(np.sum(g1 * g1) + np.sum(g2 * g2))
@@ -180,7 +180,7 @@ def svd_alignment(loss, G1, G2, X, Y) -> tuple[float, float, np.ndarray]:
     X, Y = check.paired(X, Y)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
     S = contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
-    r = G1.shape[0]
-    U, _, V = top_singular_subspaces(S, r)
-    sigma = np.linalg.svd(S, compute_uv=False)
-    return (sin_theta(orthonormal_basis(G1.T), U), sin_theta(orthonormal_basis(G2.T), V), sigma)
+    r = check.rank(G1.shape[0], *S.shape, name="the number of rows of G1")
+    U, sigma, Vt = np.linalg.svd(S, full_matrices=False)          # one SVD: subspaces and spectrum
+    return (sin_theta(orthonormal_basis(G1.T), U[:, :r]), sin_theta(orthonormal_basis(G2.T), Vt[:r].T),
+            sigma)
