@@ -179,6 +179,27 @@ class ContrastiveLoss:
         """
         return self.value_and_weights(G1, G2, X, Y)[1]
 
+    def weights_at(self, similarities) -> np.ndarray:
+        """The gradient weights ``beta`` (n x n) at a given n x n similarity matrix (Chapter 2).
+
+        The weights depend on the encoders and data only through the similarities ``s_ij``; this
+        evaluates them at any ``s`` directly (row i = anchor ``x_i``, column j = anchor ``y_j``,
+        positives on the diagonal), e.g. to see how one harder negative changes them.
+        ``loss.weights(G1, G2, X, Y)`` equals ``loss.weights_at(loss.similarities(G1, G2, X, Y))``.
+
+        Parameters
+        ----------
+        similarities : array, n x n with n >= 2, finite.
+
+        Returns
+        -------
+        beta : array, n x n, all entries >= 0 (see :meth:`weights`).
+        """
+        s = check.as_matrix(similarities, "similarities", min_rows=2)
+        if s.shape[0] != s.shape[1]:
+            raise ValueError(f"similarities must be a square n x n matrix, got shape {s.shape}")
+        return self._values_and_beta(s.copy())[2]
+
     def value_and_weights(self, G1, G2, X, Y) -> tuple[float, np.ndarray]:
         """The loss value and the weights ``beta`` from one pass (both come out of the same terms)."""
         X, _, G1, G2, emb = self._embed(G1, G2, X, Y)

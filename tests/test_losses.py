@@ -202,3 +202,25 @@ def test_clip_one_exp_path_matches_the_two_direction_path():
     np.testing.assert_allclose(beta, 0.5 * losses._beta(alpha, alpha_bar), rtol=1e-12)
     assert terms.values_and_beta(1000.0 * s, 1.0) is None        # spread too large: not used
     assert losses._LogExpTerms(0.3, 0.0).values_and_beta(s, 1.0) is None   # eps = 0: not used
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+def test_weights_at_the_similarities_equal_the_weights(preset, similarity):
+    loss = PRESETS[preset](similarity=similarity)
+    G1, G2, X, Y = problem(seed=15)
+    s = loss.similarities(G1, G2, X, Y)
+    s_before = s.copy()
+    np.testing.assert_allclose(loss.weights_at(s), loss.weights(G1, G2, X, Y), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(s, s_before)                 # the caller's matrix is not modified
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((3, 4)), "square"),
+    (np.zeros(5), "2-D"),
+    (np.zeros((1, 1)), "at least 2 rows"),
+    (np.array([[0.0, np.nan], [0.0, 0.0]]), "NaN"),
+])
+def test_weights_at_rejects_bad_similarities(bad, match):
+    with pytest.raises(ValueError, match=match):
+        losses.clip(0.5).weights_at(bad)
