@@ -7,8 +7,8 @@ similarity (``mmcl_lib.metrics.retrieval_accuracy``). Contenders, on the same da
 - the paper's recipe in PyTorch: bias-free ``nn.Linear`` encoders, cosine similarity, tau = 1, CLIP
   loss, AdamW (lr 2e-3, PyTorch defaults otherwise), batch 50, 100 epochs (float32, as PyTorch trains);
 - the same recipe in NumPy (``mmcl_lib.training.train_clip``), for reference;
-- ``mmcl_lib.estimators.closed_form_mmcl`` (SVD of the centred cross-covariance);
-- ``mmcl_lib.optim.gradient_descent`` and ``mmcl_lib.spectral.spectral_solver`` on
+- ``mmcl_lib.spectral.closed_form_mmcl`` (SVD of the centred cross-covariance);
+- ``mmcl_lib.solvers.gradient_descent`` and ``mmcl_lib.solvers.spectral_solver`` on
   ``clip(1, rho=RHO)`` (inner-product similarity), from the recipe's initialisation.
 
 For the two iterative solvers, "time to accuracy" is the wall time of a fresh run with the smallest
@@ -25,14 +25,14 @@ import torch
 
 import _common as C
 from mmcl_lib.data import LatentFactorModel
-from mmcl_lib.estimators import closed_form_mmcl
+from mmcl_lib.spectral import closed_form_mmcl
 from mmcl_lib.losses import clip
 from mmcl_lib.metrics import retrieval_accuracy
-from mmcl_lib.optim import gradient_descent
+from mmcl_lib.solvers import gradient_descent
 from mmcl_lib.training import init_encoders, train_clip
 
 try:
-    from mmcl_lib.spectral import spectral_solver
+    from mmcl_lib.solvers import spectral_solver
 except ImportError:                       # written by another helper; reported as pending if absent
     spectral_solver = None
 
@@ -149,7 +149,7 @@ def main():
     all_ok = all(r[closed][3] for r in runs)
     met = all_ok and speed.min() >= 100
     spectral_note = ("" if spectral_solver is not None else
-                     "\n`mmcl_lib.spectral.spectral_solver` was not available when this ran: pending.\n")
+                     "\n`mmcl_lib.solvers.spectral_solver` was not available when this ran: pending.\n")
     body = "\n".join([
         "## Time to accuracy: the paper's recipe vs mmcl_lib", "",
         f"Paper's synthetic setting: d1 = {D1}, d2 = {D2}, r = {R}, noise std {NOISE}, n = {N_TRAIN} "

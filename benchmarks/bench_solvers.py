@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from mmcl_lib import data, losses, metrics, optim, spectral
+from mmcl_lib import data, losses, metrics, solvers, spectral
 
 SIZES = {  # name: (n, d1, d2, r, noise_std, tau, rho)
     "chapter": (300, 30, 24, 8, 0.3, 1.0, 0.3),     # the default sizes of Chapter 2
@@ -27,8 +27,8 @@ def run(name, tol, max_iter, seed=0):
     G1, G2 = 0.01 * rng.standard_normal((r, d1)), 0.01 * rng.standard_normal((r, d2))
     loss = losses.clip(tau, rho=rho)
     out = {}
-    for label, solver, kw in (("spectral", spectral.spectral_solver, {}),
-                              ("gd", optim.gradient_descent, {})):
+    for label, solver, kw in (("spectral", solvers.spectral_solver, {}),
+                              ("gd", solvers.gradient_descent, {})):
         start = time.perf_counter()
         fit = solver(loss, G1, G2, X, Y, tol=tol, max_iter=max_iter, **kw)
         out[label] = (fit, time.perf_counter() - start)

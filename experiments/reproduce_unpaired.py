@@ -29,7 +29,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 
-from mmcl_lib.unpaired_experiment import PAPER, markdown_table, plot_summary, run_seed, summarise  # noqa: E402
+from mmcl_lib.book.unpaired_experiment import PAPER, markdown_table, plot_summary, run_seed, summarise  # noqa: E402
 
 GRIDS = {"full": list(range(500, 5001, 500)), "quick": [500, 2000, 5000]}
 RESULTS = Path(__file__).resolve().parent / "results"

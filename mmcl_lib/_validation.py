@@ -117,3 +117,43 @@ def encoders(G1, G2, d1: int, d2: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"G1 and G2 must have the same number of rows r, "
                          f"got {G1.shape[0]} and {G2.shape[0]}")
     return G1, G2
+
+
+def one_of(value, options, name: str):
+    """Return ``value`` if it is one of ``options``, or raise ``ValueError`` listing them."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def graph(T, name: str = "T") -> np.ndarray:
+    """Return a non-empty 2-D 0/1 (or boolean) array as a boolean pairing graph."""
+    arr = np.asarray(T)
+    if arr.ndim != 2 or min(arr.shape) < 1:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
+    if arr.dtype != bool:
+        if not np.all(np.isin(arr, (0, 1))):
+            raise ValueError(f"{name} must contain only 0/1 (or booleans)")
+        arr = arr.astype(bool)
+    return arr
+
+
+def labels(value, name: str, *, length: int | None = None) -> np.ndarray:
+    """Return a non-empty 1-D array of class labels (of ``length`` entries if given)."""
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have one label per sample ({length}), got {arr.shape[0]}")
+    return arr
+
+
+def noise_std(value, d: int, name: str) -> np.ndarray:
+    """Per-coordinate noise standard deviations: a scalar (broadcast to ``d``) or a length-d vector, >= 0."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(d, float(arr))
+    arr = as_vector(arr, name, length=d)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be >= 0")
+    return arr

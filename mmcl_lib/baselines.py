@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _validation as check
 from .data import LatentFactorModel, PairedSample
-from .estimators import closed_form_mmcl
+from .spectral import closed_form_mmcl
 from .metrics import orthonormal_basis, sin_theta
 from .spectral import top_singular_subspaces
 
@@ -128,7 +128,7 @@ def recovery_errors(model: LatentFactorModel, sample: PairedSample, rng: np.rand
                     ) -> dict[str, float]:
     """Sin-theta errors (modality 1) of MMCL, unimodal CL and PCA fitted on one paired sample.
 
-    MMCL is :func:`mmcl_lib.estimators.closed_form_mmcl` on the pairs; the unimodal methods use the
+    MMCL is :func:`mmcl_lib.spectral.closed_form_mmcl` on the pairs; the unimodal methods use the
     x's only (their pairing is irrelevant to them); ``rng`` draws the masks of unimodal CL.
     """
     if not isinstance(model, LatentFactorModel):

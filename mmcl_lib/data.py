@@ -76,16 +76,6 @@ def heteroskedastic_std(d: int, level: float, ratio: float = 1.0) -> np.ndarray:
     return level * np.sqrt(variances / variances.mean())
 
 
-def _noise_std(value, d: int, name: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        arr = np.full(d, float(arr))
-    arr = check.as_vector(arr, name, length=d)
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be >= 0")
-    return arr
-
-
 @dataclass(frozen=True)
 class LatentFactorModel:
     """The data model of Chapter 3: loadings, latent covariance and per-coordinate noise levels.
@@ -117,8 +107,8 @@ class LatentFactorModel:
         object.__setattr__(self, "U1", U1)
         object.__setattr__(self, "U2", U2)
         object.__setattr__(self, "latent_cov", cov)
-        object.__setattr__(self, "noise_std1", _noise_std(self.noise_std1, U1.shape[0], "noise_std1"))
-        object.__setattr__(self, "noise_std2", _noise_std(self.noise_std2, U2.shape[0], "noise_std2"))
+        object.__setattr__(self, "noise_std1", check.noise_std(self.noise_std1, U1.shape[0], "noise_std1"))
+        object.__setattr__(self, "noise_std2", check.noise_std(self.noise_std2, U2.shape[0], "noise_std2"))
         m = min(U1.shape[0], U2.shape[0])
         corr = np.asarray(self.noise_corr, dtype=float)
         corr = check.as_vector(np.full(m, float(corr)) if corr.ndim == 0 else corr, "noise_corr", length=m)

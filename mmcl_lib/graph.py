@@ -5,7 +5,7 @@ boolean): ``T_ij`` says "x_i and y_j belong together". The clean class graph lin
 same class; :func:`corrupt_graph` flips each entry with probability ``p``; :func:`denoise_graph`
 rebuilds a block graph from the co-clusters of Dhillon's bipartite spectral co-clustering;
 :class:`MultiPositiveInfoNCE` trains linear encoders with every edge of the graph as a positive;
-:func:`nearest_prototype_accuracy` scores the learned embeddings across modalities.
+:func:`mmcl_lib.metrics.nearest_prototype_accuracy` scores the learned embeddings across modalities.
 """
 
 from __future__ import annotations
@@ -19,28 +19,10 @@ from . import _validation as check
 from . import similarity as sim
 
 
-def _as_graph(T, name: str = "T") -> np.ndarray:
-    arr = np.asarray(T)
-    if arr.ndim != 2 or min(arr.shape) < 1:
-        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {arr.shape}")
-    if arr.dtype != bool:
-        if not np.all(np.isin(arr, (0, 1))):
-            raise ValueError(f"{name} must contain only 0/1 (or booleans)")
-        arr = arr.astype(bool)
-    return arr
-
-
-def _as_labels(labels, name: str) -> np.ndarray:
-    arr = np.asarray(labels)
-    if arr.ndim != 1 or arr.size < 1:
-        raise ValueError(f"{name} must be a non-empty 1-D array of class labels, got shape {arr.shape}")
-    return arr
-
-
 def class_graph(labels_x, labels_y) -> np.ndarray:
     """The clean class-level pairing graph ``T_ij = [labels_x[i] == labels_y[j]]`` (n1 x n2, boolean)."""
-    labels_x = _as_labels(labels_x, "labels_x")
-    labels_y = _as_labels(labels_y, "labels_y")
+    labels_x = check.labels(labels_x, "labels_x")
+    labels_y = check.labels(labels_y, "labels_y")
     return labels_x[:, None] == labels_y[None, :]
 
 
@@ -50,7 +32,7 @@ def corrupt_graph(T, p: float, rng: np.random.Generator) -> np.ndarray:
     A missing edge becomes an edge and an edge disappears, each with probability ``p``; with
     ``p = 1/2`` the result is independent of ``T``.
     """
-    T = _as_graph(T)
+    T = check.graph(T)
     p = check.fraction(p, "p", low_open=False)
     rng = check.generator(rng)
     return T ^ (rng.random(T.shape) < p)
@@ -66,7 +48,7 @@ def denoise_graph(T, k: int, rng: np.random.Generator) -> np.ndarray:
     the class graph. ``rng`` seeds the k-means step. If the rows and columns of ``T`` show fewer
     than ``k`` distinct patterns (a clean graph with fewer classes), fewer co-clusters come out.
     """
-    T = _as_graph(T)
+    T = check.graph(T)
     k = check.integer(k, "k", low=2, high=min(T.shape))
     rng = check.generator(rng)
     if not (T.any(axis=1).all() and T.any(axis=0).all()):
@@ -96,12 +78,12 @@ class MultiPositiveInfoNCE:
     the mean of the row terms plus the mean of the column terms, over anchors with at least one
     positive, divided by 2. With ``T`` the identity it is the CLIP loss ``losses.clip(tau)``.
     Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
-    :func:`mmcl_lib.optim.gradient_descent` can minimise it.
+    :func:`mmcl_lib.solvers.gradient_descent` can minimise it.
     """
 
     def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine"):
         sim.check_similarity(similarity)
-        T = _as_graph(T)
+        T = check.graph(T)
         if not T.any():
             raise ValueError("T has no edge: the loss needs at least one positive pair")
         self.T = T
@@ -149,33 +131,3 @@ class MultiPositiveInfoNCE:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
         _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
         return dG1, dG2
-
-
-def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
-    """Cross-modal nearest-prototype classification accuracy (the paper's Section 5.2 metric).
-
-    Embeddings ``G1 x_i`` and ``G2 y_j`` are scaled to unit length. Each class's prototype in a
-    modality is the mean unit embedding of that modality's items of the class. Every x is assigned
-    the class of the most cosine-similar prototype of the *other* modality (y), and every y the
-    class of the nearest x-prototype; the result is the mean of the two accuracies. Chance is
-    about 1 / (number of classes). Both label arrays must contain the same classes.
-    """
-    X = check.as_matrix(X, "X")
-    Y = check.as_matrix(Y, "Y")
-    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-    labels_x = _as_labels(labels_x, "labels_x")
-    labels_y = _as_labels(labels_y, "labels_y")
-    if labels_x.shape[0] != X.shape[0] or labels_y.shape[0] != Y.shape[0]:
-        raise ValueError("labels_x and labels_y must have one label per row of X and Y")
-    classes = np.unique(labels_x)
-    if not np.array_equal(classes, np.unique(labels_y)):
-        raise ValueError("labels_x and labels_y must contain the same set of classes")
-    Fu, Hu = sim.unit_rows(X @ G1.T), sim.unit_rows(Y @ G2.T)
-    accuracies = []
-    for E_query, lab_query, E_ref, lab_ref in ((Fu, labels_x, Hu, labels_y), (Hu, labels_y, Fu, labels_x)):
-        members = lab_ref[None, :] == classes[:, None]              # classes x n_ref
-        prototypes = (members @ E_ref) / members.sum(axis=1, keepdims=True)
-        prototypes = sim.unit_rows(prototypes)
-        predicted = classes[np.argmax(E_query @ prototypes.T, axis=1)]
-        accuracies.append(np.mean(predicted == lab_query))
-    return float(np.mean(accuracies))

@@ -39,6 +39,30 @@ def sin_theta(U_hat, U) -> float:
     return float(np.linalg.norm(residual))
 
 
+def subspace_error(G, U) -> float:
+    """Sin-theta distance between the feature subspace an encoder learned and the true one (Chapter 3).
+
+    ``G`` is an encoder (r x d; its row space is what it learned) and ``U`` the true loadings
+    (d x r, orthonormal columns): ``sin_theta(orthonormal_basis(G.T), U)``, the error that the paper's
+    Theorem 3.1 bounds. Book: Chapter 3 (``ch-feature-recovery``) and every chapter after it.
+    """
+    G = check.as_matrix(G, "G")
+    U = check.as_matrix(U, "U", rows=G.shape[1])
+    return sin_theta(orthonormal_basis(G.T, U.shape[1]), U)
+
+
+def random_subspace_level(d: int, r: int) -> float:
+    """``sqrt(r (1 - r/d))``: the typical sin-theta distance of a uniformly random r-subspace of R^d
+    to a fixed one (the "no information" level drawn in Chapters 3-5).
+
+    ``E ||U_hat^T U||_F^2 = r^2 / d`` for a Haar-random ``U_hat``, so the squared distance averages
+    ``r - r^2/d``.
+    """
+    d = check.integer(d, "d")
+    r = check.rank(r, d)
+    return float(np.sqrt(r * (1.0 - r / d)))
+
+
 def retrieval_accuracy(G1, G2, X, Y, *, similarity: str = "cosine", chunk: int = 2048) -> float:
     """Top-1 cross-modal retrieval: the fraction of i for which x_i ranks y_i first among all y_j.
 
@@ -62,3 +86,33 @@ def retrieval_accuracy(G1, G2, X, Y, *, similarity: str = "cosine", chunk: int =
         block[np.arange(idx.size), idx] = -np.inf
         hits += int(np.sum(own > block.max(axis=1)))
     return hits / n
+
+
+def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
+    """Cross-modal nearest-prototype classification accuracy (the paper's Section 5.2 metric).
+
+    Embeddings ``G1 x_i`` and ``G2 y_j`` are scaled to unit length. Each class's prototype in a
+    modality is the mean unit embedding of that modality's items of the class. Every x is assigned
+    the class of the most cosine-similar prototype of the *other* modality (y), and every y the
+    class of the nearest x-prototype; the result is the mean of the two accuracies. Chance is
+    about 1 / (number of classes). Both label arrays must contain the same classes.
+    """
+    X = check.as_matrix(X, "X")
+    Y = check.as_matrix(Y, "Y")
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    labels_x = check.labels(labels_x, "labels_x")
+    labels_y = check.labels(labels_y, "labels_y")
+    if labels_x.shape[0] != X.shape[0] or labels_y.shape[0] != Y.shape[0]:
+        raise ValueError("labels_x and labels_y must have one label per row of X and Y")
+    classes = np.unique(labels_x)
+    if not np.array_equal(classes, np.unique(labels_y)):
+        raise ValueError("labels_x and labels_y must contain the same set of classes")
+    Fu, Hu = unit_rows(X @ G1.T), unit_rows(Y @ G2.T)
+    accuracies = []
+    for E_query, lab_query, E_ref, lab_ref in ((Fu, labels_x, Hu, labels_y), (Hu, labels_y, Fu, labels_x)):
+        members = lab_ref[None, :] == classes[:, None]              # classes x n_ref
+        prototypes = (members @ E_ref) / members.sum(axis=1, keepdims=True)
+        prototypes = unit_rows(prototypes)
+        predicted = classes[np.argmax(E_query @ prototypes.T, axis=1)]
+        accuracies.append(np.mean(predicted == lab_query))
+    return float(np.mean(accuracies))

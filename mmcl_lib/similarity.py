@@ -18,9 +18,7 @@ SIMILARITIES = ("inner", "cosine")
 
 def check_similarity(similarity: str) -> str:
     """Return ``similarity`` if it is ``"inner"`` or ``"cosine"``, else raise ``ValueError``."""
-    if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}, got {similarity!r}")
-    return similarity
+    return check.one_of(similarity, SIMILARITIES, "similarity")
 
 
 class Embeddings(NamedTuple):

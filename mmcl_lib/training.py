@@ -2,7 +2,7 @@
 
 The authors train linear, bias-free encoders ``G1`` (r x d1) and ``G2`` (r x d2) with cosine
 similarity, temperature ``tau = 1``, minibatches of 50 and AdamW with learning rate ``2e-3``
-(paper-notes section 5.1). This module provides the three pieces:
+(the paper's Section 5.1 and the authors' notebooks). This module provides the three pieces:
 
 - :func:`init_encoders`: the default initialisation of a bias-free ``torch.nn.Linear`` layer,
   ``U(-1/sqrt(d), 1/sqrt(d))`` entries (our reconstruction of "the authors' model");
@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _validation as check
 from .losses import clip
+from .solvers import FitResult, History
 
 BatchObjective = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]
 """``objective(batch, G1, G2) -> (value, dG1, dG2, info)``; ``batch`` is a (streams x b) index array."""
@@ -89,21 +90,9 @@ class AdamW:
         return tuple(out)
 
 
-@dataclass
-class TrainResult:
-    """Encoders after training, the optimiser (with its state), the mean batch loss of each epoch,
-    and whatever the per-epoch ``callback`` returned (one entry per epoch)."""
-
-    G1: np.ndarray
-    G2: np.ndarray
-    optimizer: AdamW
-    epoch_loss: list[float]
-    evaluations: list
-
-
 def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng: np.random.Generator,
                        epochs: int = 100, batch_size: int = 50, optimizer: AdamW | None = None,
-                       callback: Callable | None = None, streams: int = 1) -> TrainResult:
+                       callback: Callable | None = None, streams: int = 1) -> FitResult:
     """Minimise ``objective`` by AdamW over minibatches of sample indices (the paper's loop).
 
     Every epoch draws ``streams`` independent permutations of ``range(n_samples)`` from ``rng`` and
@@ -112,7 +101,7 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
     pieces (one stream for paired data; two for x's and y's drawn independently).
     ``objective(batch, G1, G2)`` returns ``(value, dG1, dG2, info)``.
     After each epoch ``callback(epoch, G1, G2, infos)`` is called, if given, with the ``info`` of
-    every batch of that epoch; its return values are collected in ``TrainResult.evaluations``.
+    every batch of that epoch; its return values are collected in ``FitResult.evaluations``.
     """
     G1 = check.as_matrix(G1, "G1")
     G2 = check.as_matrix(G2, "G2", rows=G1.shape[0])
@@ -137,12 +126,12 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
         losses.append(float(np.mean(values)))
         if callback is not None:
             evaluations.append(callback(epoch, G1, G2, infos))
-    return TrainResult(G1, G2, optimizer, losses, evaluations)
+    return FitResult(G1, G2, False, epochs, History(loss=losses), optimizer, evaluations)
 
 
 def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, batch_size: int = 50,
                tau: float = 1.0, optimizer: AdamW | None = None,
-               callback: Callable | None = None) -> TrainResult:
+               callback: Callable | None = None) -> FitResult:
     """Phase 1 of the paper's recipe: minibatch CLIP (cosine similarity) on the pairs ``(X, Y)``.
 
     The batch gradients are those of ``mmcl_lib.losses.clip(tau, similarity="cosine")``.

@@ -11,7 +11,7 @@ Detection
     ``detect_top(S, k)``: the k largest entries of a similarity matrix (the paper's top-b rule);
     ``match_pairs(S, threshold)``: a one-to-one assignment (Hungarian problem) keeping the matched
     pairs whose similarity is at least ``threshold``.
-The paper's algorithm (paper-notes section 4)
+The paper's algorithm (Section 4 of the paper; as coded in the authors' Section 5.1 notebook)
     ``unpaired_loss(G1, G2, X, Y, tau=)``: the loss ``L_u`` of one batch with its gradient and the
     detected pairs; ``train_unpaired(X_unpaired, Y_unpaired, G1, G2, rng=, ...)``: phase 2,
     minibatch AdamW on ``L_u``; ``two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r, rng=, ...)``:
@@ -19,7 +19,7 @@ The paper's algorithm (paper-notes section 4)
 Beyond the paper
     ``matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r, ...)``: alternate a
     global matching of the unpaired set with refits on paired + confidently matched data
-    (closed-form estimator of :mod:`mmcl_lib.estimators` or gradient descent).
+    (closed-form estimator of :mod:`mmcl_lib.spectral` or gradient descent).
 Evaluation
     ``pair_scores(rows, cols, hidden_partner)``: precision and recall of detected pairs;
     ``scoring_callback(hidden_partner)``: a callback for the two learners that records them.
@@ -31,7 +31,6 @@ into ``X_unpaired`` and ``Y_unpaired``; what they return is collected in ``.eval
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -39,10 +38,10 @@ from scipy.optimize import linear_sum_assignment
 
 from . import _validation as check
 from . import similarity as sim
-from .estimators import closed_form_mmcl
 from .losses import clip
-from .optim import gradient_descent
-from .training import AdamW, TrainResult, init_encoders, minibatch_training, train_clip
+from .solvers import FitResult, History, gradient_descent
+from .spectral import closed_form_mmcl
+from .training import AdamW, init_encoders, minibatch_training, train_clip
 
 BATCHING = ("hidden_pairs", "independent")
 REFITS = ("closed_form", "gradient_descent")
@@ -120,7 +119,7 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
     """The unpaired loss ``L_u`` of one batch, its gradient, and the pairs it detected.
 
     With cosine similarities ``s`` of the b x's and b y's and logits ``l = s / tau``, the detected
-    set ``E`` holds the b largest entries of ``s`` and (paper-notes section 4)
+    set ``E`` holds the b largest entries of ``s`` and (the loss of the authors' Section 5.1 notebook)
 
         L_u = 1/(2b) [ sum_i logsumexp_j l_ij + sum_j logsumexp_i l_ij - 2 sum_{(i,j) in E} l_ij ].
 
@@ -149,7 +148,7 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
 
 def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, epochs: int = 100,
                    batch_size: int = 50, tau: float = 1.0, batching: str = "hidden_pairs",
-                   optimizer: AdamW | None = None, callback: Callable | None = None) -> TrainResult:
+                   optimizer: AdamW | None = None, callback: Callable | None = None) -> FitResult:
     """Phase 2 of the paper's algorithm: minibatch AdamW on :func:`unpaired_loss`.
 
     ``batching`` says how a batch of b x's and b y's is drawn:
@@ -167,8 +166,7 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
     """
     X, Y = check.paired(X_unpaired, Y_unpaired)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-    if batching not in BATCHING:
-        raise ValueError(f"batching must be one of {BATCHING}, got {batching!r}")
+    check.one_of(batching, BATCHING, "batching")
 
     def objective(batch, A1, A2):
         bx, by = batch[0], batch[-1]
@@ -189,11 +187,11 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
 def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.random.Generator,
               epochs_paired: int = 100, epochs_unpaired: int = 100, batch_size: int = 50,
               tau: float = 1.0, lr: float = 2e-3, batching: str = "hidden_pairs",
-              callback: Callable | None = None) -> tuple[TrainResult, TrainResult]:
+              callback: Callable | None = None) -> tuple[FitResult, FitResult]:
     """The paper's recipe: random init, CLIP on the pairs, then :func:`train_unpaired`.
 
     One AdamW optimiser (learning rate ``lr``) is carried through both phases. Returns the two
-    :class:`~mmcl_lib.training.TrainResult` objects: the first holds the "paired only" encoders,
+    :class:`~mmcl_lib.solvers.FitResult` objects: the first holds the "paired only" encoders,
     the second the "paired + unpaired" ones.
     """
     Xp, Yp = check.paired(X_paired, Y_paired)
@@ -210,31 +208,20 @@ def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.ran
 
 # --------------------------------------------------------------------------- beyond the paper
 
-@dataclass
-class MatchingResult:
-    """Encoders after the last refit, the last round's detected pairs, and the callback's records."""
-
-    G1: np.ndarray
-    G2: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    evaluations: list
-
-
 def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rounds: int = 3,
                            threshold: float = 0.8, refit: str = "closed_form", G1=None, G2=None,
                            tau: float = 1.0, max_iter: int = 200,
-                           callback: Callable | None = None) -> MatchingResult:
+                           callback: Callable | None = None) -> FitResult:
     """Alternate global matching of the unpaired set and refits on paired + matched data.
 
-    Start from ``(G1, G2)`` (default: :func:`mmcl_lib.estimators.closed_form_mmcl` on the pairs).
+    Start from ``(G1, G2)`` (default: :func:`mmcl_lib.spectral.closed_form_mmcl` on the pairs).
     Each round computes the N x N cosine similarities of the unpaired set, keeps the pairs of the
     optimal one-to-one matching whose cosine is at least ``threshold`` (:func:`match_pairs`), and
     refits on the n pairs plus the matched ones, with
 
     - ``refit="closed_form"``: the SVD of the centred cross-covariance (Lemma 2.1), or
     - ``refit="gradient_descent"``: full-batch CLIP (cosine, ``tau``) by
-      :func:`mmcl_lib.optim.gradient_descent` from the current encoders, ``max_iter`` steps.
+      :func:`mmcl_lib.solvers.gradient_descent` from the current encoders, ``max_iter`` steps.
 
     ``callback(round, G1, G2, rows, cols)`` is called after each refit with the pairs it used.
     """
@@ -245,8 +232,7 @@ def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *
             raise ValueError(f"{name} must have {B.shape[1]} columns like the paired data, got {A.shape[1]}")
     r = check.rank(r, Xp.shape[1], Yp.shape[1])
     rounds = check.integer(rounds, "rounds", low=1)
-    if refit not in REFITS:
-        raise ValueError(f"refit must be one of {REFITS}, got {refit!r}")
+    check.one_of(refit, REFITS, "refit")
     if G1 is None or G2 is None:
         G1, G2 = closed_form_mmcl(Xp, Yp, r)
     G1, G2 = check.encoders(G1, G2, Xp.shape[1], Yp.shape[1])
@@ -262,4 +248,4 @@ def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *
             G1, G2 = fit.G1, fit.G2
         if callback is not None:
             evaluations.append(callback(k, G1, G2, rows, cols))
-    return MatchingResult(G1, G2, rows, cols, evaluations)
+    return FitResult(G1, G2, False, rounds, History(), evaluations=evaluations, pairs=(rows, cols))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import data, losses, metrics, optim, spectral
+from mmcl_lib import data, losses, metrics, solvers, spectral
 
 rng = np.random.default_rng(0)
 X, Y = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
@@ -116,6 +116,6 @@ def test_metrics_reject_bad_bases():
 
 def test_gradient_descent_checks_its_settings():
     with pytest.raises(ValueError, match="tol"):
-        optim.gradient_descent(LOSS, G1, G2, X, Y, tol=0)
+        solvers.gradient_descent(LOSS, G1, G2, X, Y, tol=0)
     with pytest.raises(ValueError, match="max_iter"):
-        optim.gradient_descent(LOSS, G1, G2, X, Y, max_iter=-1)
+        solvers.gradient_descent(LOSS, G1, G2, X, Y, max_iter=-1)

@@ -6,7 +6,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
-from mmcl_lib import explorer
+from mmcl_lib.book import explorer
 
 matplotlib.use("Agg")
 

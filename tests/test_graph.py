@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
-from mmcl_lib import graph, losses, optim
+from mmcl_lib import graph, losses, metrics, solvers
 
 pytest.importorskip("sklearn")
 
@@ -163,10 +163,10 @@ def test_gradient_descent_lowers_the_loss_and_separates_classes():
     Y = means[ly] @ rng.standard_normal((d, d)) + rng.standard_normal((n, d))
     loss = graph.MultiPositiveInfoNCE(graph.class_graph(lx, ly), 0.5)
     G1, G2 = 0.1 * rng.standard_normal((2, d)), 0.1 * rng.standard_normal((2, d))
-    before = graph.nearest_prototype_accuracy(G1, G2, X, Y, lx, ly)
-    fit = optim.gradient_descent(loss, G1, G2, X, Y, max_iter=200)
+    before = metrics.nearest_prototype_accuracy(G1, G2, X, Y, lx, ly)
+    fit = solvers.gradient_descent(loss, G1, G2, X, Y, max_iter=200)
     assert fit.history.loss[-1] < fit.history.loss[0]
-    assert graph.nearest_prototype_accuracy(fit.G1, fit.G2, X, Y, lx, ly) > max(before, 0.95)
+    assert metrics.nearest_prototype_accuracy(fit.G1, fit.G2, X, Y, lx, ly) > max(before, 0.95)
 
 
 @pytest.mark.parametrize("make, match", [
@@ -199,20 +199,20 @@ def test_prototype_accuracy_is_one_for_separated_classes_and_symmetric():
     X = centres[lx] + 0.05 * rng.standard_normal((30, 3))
     Y = centres[ly] + 0.05 * rng.standard_normal((24, 3))
     I = np.eye(3)
-    assert graph.nearest_prototype_accuracy(I, I, X, Y, lx, ly) == 1.0
+    assert metrics.nearest_prototype_accuracy(I, I, X, Y, lx, ly) == 1.0
     # a permutation of the classes in one modality's embedding makes every answer wrong
     P = I[[1, 2, 0]]
-    assert graph.nearest_prototype_accuracy(I, P, X, Y, lx, ly) == 0.0
+    assert metrics.nearest_prototype_accuracy(I, P, X, Y, lx, ly) == 0.0
     # swapping the modalities gives the same score
     perm = rng.permutation(3)
     G = I[perm]
-    assert graph.nearest_prototype_accuracy(I, G, X, Y, lx, ly) == \
-        graph.nearest_prototype_accuracy(G, I, Y, X, ly, lx)
+    assert metrics.nearest_prototype_accuracy(I, G, X, Y, lx, ly) == \
+        metrics.nearest_prototype_accuracy(G, I, Y, X, ly, lx)
 
 
 def test_prototype_accuracy_rejects_mismatched_labels():
     X, Y = np.eye(3), np.eye(3)
     with pytest.raises(ValueError, match="same set of classes"):
-        graph.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1, 2]), np.array([0, 1, 1]))
+        metrics.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1, 2]), np.array([0, 1, 1]))
     with pytest.raises(ValueError, match="one label per row"):
-        graph.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1]), np.array([0, 1, 2]))
+        metrics.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1]), np.array([0, 1, 2]))

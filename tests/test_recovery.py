@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from mmcl_lib import baselines, data, sweep
+from mmcl_lib import baselines, data
+from mmcl_lib.book import sweep
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import losses, metrics, optim, spectral
+from mmcl_lib import losses, metrics, solvers, spectral
 
 
 def problem(seed, n=40, d1=6, d2=5, r=2):
@@ -29,8 +29,8 @@ def test_spectral_solver_and_gradient_descent_reach_the_same_stationary_point(se
     G1, G2, X, Y = problem(seed)
     loss = losses.clip(tau, rho=rho)
     tol = 1e-9
-    sp = spectral.spectral_solver(loss, G1, G2, X, Y, tol=tol)
-    gd = optim.gradient_descent(loss, G1, G2, X, Y, tol=tol, max_iter=50000)
+    sp = solvers.spectral_solver(loss, G1, G2, X, Y, tol=tol)
+    gd = solvers.gradient_descent(loss, G1, G2, X, Y, tol=tol, max_iter=50000)
     assert sp.converged and gd.converged
     for fit in (sp, gd):                               # stationary: checked with the loss's own gradient
         assert grad_norm(loss, fit.G1, fit.G2, X, Y) <= tol * (1 + 1e-6)
@@ -46,7 +46,7 @@ def test_the_solution_is_a_fixed_point_of_similarities_weights_svd():
     G1, G2, X, Y = problem(4)
     rho = 0.7
     loss = losses.clip(1.0, rho=rho)
-    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-10)
+    fit = solvers.spectral_solver(loss, G1, G2, X, Y, tol=1e-10)
     s1, s2, sigma = spectral.svd_alignment(loss, fit.G1, fit.G2, X, Y)
     assert s1 < 1e-8 and s2 < 1e-8
     S = losses.contrastive_cross_covariance(X, Y, loss.weights(fit.G1, fit.G2, X, Y))
@@ -60,7 +60,7 @@ def test_linear_loss_is_solved_in_one_undamped_step():
     G1, G2, X, Y = problem(5)
     rho = 0.5
     loss = losses.linear(rho=rho)
-    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-8)
+    fit = solvers.spectral_solver(loss, G1, G2, X, Y, tol=1e-8)
     S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
     assert fit.converged and fit.n_iter == 1 and fit.history.step[1] == 1.0
     assert fit.history.loss[-1] == pytest.approx(spectral.linear_loss_minimum(S, 2, rho), rel=1e-12)
@@ -70,20 +70,20 @@ def test_stopping_rule():
     G1, G2, X, Y = problem(6)
     loss = losses.clip(0.5, rho=0.3)
     tol = 1e-3
-    fit = spectral.spectral_solver(loss, G1, G2, X, Y, tol=tol, record_every=1)
+    fit = solvers.spectral_solver(loss, G1, G2, X, Y, tol=tol, record_every=1)
     g = np.array(fit.history.grad_norm)
     assert fit.converged and g[-1] <= tol and np.all(g[:-1] > tol)     # stops at the first hit
     assert len(g) == fit.n_iter + 1 == len(fit.history.iterates)
     assert g[-1] == pytest.approx(grad_norm(loss, fit.G1, fit.G2, X, Y), rel=1e-8)
     for t, A, B in fit.history.iterates:          # recorded norms are the true gradient norms
         assert g[t] == pytest.approx(grad_norm(loss, A, B, X, Y), rel=1e-8)
-    capped = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-14, max_iter=3)
+    capped = solvers.spectral_solver(loss, G1, G2, X, Y, tol=1e-14, max_iter=3)
     assert not capped.converged and capped.n_iter == 3 and len(capped.history.loss) == 4
 
 
 def test_loss_decreases_monotonically_with_the_line_search():
     G1, G2, X, Y = problem(7)
-    fit = spectral.spectral_solver(losses.clip(0.3, rho=0.1), G1, G2, X, Y, tol=1e-8)
+    fit = solvers.spectral_solver(losses.clip(0.3, rho=0.1), G1, G2, X, Y, tol=1e-8)
     values = np.array(fit.history.loss)
     assert fit.converged
     assert np.all(np.diff(values) <= 1e-12 * np.abs(values[1:]))
@@ -94,7 +94,7 @@ def test_without_damping_the_plain_iteration_can_fail():
     # small rho and tau: the fixed-point map is not a contraction, the undamped iteration oscillates
     G1, G2, X, Y = problem(7)
     loss = losses.clip(0.3, rho=0.1)
-    plain = spectral.spectral_solver(loss, G1, G2, X, Y, tol=1e-8, line_search=False, max_iter=200)
+    plain = solvers.spectral_solver(loss, G1, G2, X, Y, tol=1e-8, line_search=False, max_iter=200)
     assert not plain.converged
     assert np.any(np.diff(plain.history.loss) > 0)
 
@@ -121,4 +121,4 @@ def test_bad_inputs(kwargs, match):
     args = {"loss": losses.clip(1.0, rho=1.0), **kwargs}
     loss = args.pop("loss")
     with pytest.raises(ValueError, match=match):
-        spectral.spectral_solver(loss, G1, G2, X, Y, **args)
+        solvers.spectral_solver(loss, G1, G2, X, Y, **args)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import losses, optim, spectral
+from mmcl_lib import losses, solvers, spectral
 
 
 def data(seed=0, n=40, d1=6, d2=5):
@@ -44,7 +44,7 @@ def test_gradient_descent_on_the_linear_loss_reaches_the_svd_minimum():
     rng = np.random.default_rng(4)
     G1, G2 = 0.1 * rng.standard_normal((r, 6)), 0.1 * rng.standard_normal((r, 5))
     S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))   # constant for this loss
-    fit = optim.gradient_descent(loss, G1, G2, X, Y, tol=1e-9, max_iter=20000)
+    fit = solvers.gradient_descent(loss, G1, G2, X, Y, tol=1e-9, max_iter=20000)
     assert fit.converged
     assert fit.history.loss[-1] == pytest.approx(spectral.linear_loss_minimum(S, r, rho), rel=1e-9)
     values = np.array(fit.history.loss)
@@ -57,7 +57,7 @@ def test_gradient_descent_stops_at_max_iter_and_records_iterates():
     X, Y = data(seed=5)
     rng = np.random.default_rng(6)
     G1, G2 = rng.standard_normal((2, 6)), rng.standard_normal((2, 5))
-    fit = optim.gradient_descent(losses.clip(1.0, rho=0.5), G1, G2, X, Y, max_iter=7, tol=1e-14,
+    fit = solvers.gradient_descent(losses.clip(1.0, rho=0.5), G1, G2, X, Y, max_iter=7, tol=1e-14,
                                  record_every=3)
     assert not fit.converged and fit.n_iter == 7
     assert len(fit.history.loss) == 8
@@ -65,13 +65,13 @@ def test_gradient_descent_stops_at_max_iter_and_records_iterates():
 
 
 def test_closed_form_mmcl_recovers_planted_subspaces_without_noise():
-    from mmcl_lib import data, estimators, metrics
+    from mmcl_lib import data, metrics, spectral
     rng = np.random.default_rng(7)
     model = data.LatentFactorModel.random(9, 7, 3, rng, noise_std1=0.0)
     s = model.sample(50, rng)
-    G1, G2 = estimators.closed_form_mmcl(s.X, s.Y, 3, rho=2.0)
+    G1, G2 = spectral.closed_form_mmcl(s.X, s.Y, 3, rho=2.0)
     assert metrics.sin_theta(metrics.orthonormal_basis(G1.T), model.U1) < 1e-10
     assert metrics.sin_theta(metrics.orthonormal_basis(G2.T), model.U2) < 1e-10
     # it is Lemma 2.1's minimiser for the linear loss, whose S is (n-1) x centred cross-covariance
-    S = estimators.centred_cross_covariance(s.X, s.Y)
+    S = spectral.centred_cross_covariance(s.X, s.Y)
     np.testing.assert_allclose(S * 50 / 49, np.cov(s.X.T, s.Y.T)[:9, 9:], atol=1e-12)

@@ -78,7 +78,7 @@ def test_train_clip_moves_towards_the_shared_features_and_is_seeded():
     G1, G2 = init_encoders(12, 10, 3, rng)
     res = train_clip(pairs.X, pairs.Y, G1, G2, rng=np.random.default_rng(5), epochs=40,
                      optimizer=AdamW(lr=0.02))
-    assert res.epoch_loss[-1] < res.epoch_loss[0] - 0.1
+    assert res.history.loss[-1] < res.history.loss[0] - 0.1
 
     def distance(G):
         return sin_theta(orthonormal_basis(G.T), model.U1)

@@ -26,6 +26,11 @@ import json
 import os
 from typing import Callable, Mapping, Sequence
 
+import ipywidgets as widgets
+import matplotlib.figure
+import matplotlib.pyplot as plt
+from IPython.display import display
+
 MODE_VARIABLE = "MMCL_EXPLORER"
 MODES = ("live", "static")
 _ids = itertools.count()      # distinct element ids for repeated demos on one page
@@ -95,7 +100,6 @@ def explore(plot: Callable[..., "object"], params: Mapping[str, Sequence], *,
 
 
 def _draw(plot, values):
-    import matplotlib.figure
     fig = plot(**values)
     if not isinstance(fig, matplotlib.figure.Figure):
         raise ValueError(f"plot must return a matplotlib Figure, got {type(fig).__name__}")
@@ -103,10 +107,6 @@ def _draw(plot, values):
 
 
 def _live(plot, grid, start):
-    import ipywidgets as widgets
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
     controls = {
         name: widgets.SelectionSlider(options=[(_format(v), v) for v in values], value=start[name],
                                       description=name, continuous_update=False,
@@ -137,7 +137,6 @@ class StaticExplorer:
 
 
 def _static(plot, grid, start, *, dpi, description):
-    import matplotlib.pyplot as plt
 
     names = list(grid)
     frames = []

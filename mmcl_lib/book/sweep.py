@@ -16,7 +16,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import _validation as check
+from .. import _validation as check
 
 
 @dataclass(frozen=True)

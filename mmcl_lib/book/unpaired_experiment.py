@@ -25,12 +25,12 @@ import html
 
 import numpy as np
 
-from . import _validation as check
-from .data import LatentFactorModel
-from .estimators import closed_form_mmcl
-from .metrics import retrieval_accuracy
-from .training import AdamW, init_encoders, train_clip
-from .unpaired import matching_self_training, pair_scores, train_unpaired
+from .. import _validation as check
+from ..data import LatentFactorModel
+from ..spectral import closed_form_mmcl
+from ..metrics import retrieval_accuracy
+from ..training import AdamW, init_encoders, train_clip
+from ..unpaired import matching_self_training, pair_scores, train_unpaired
 
 METHODS = ("paired_only", "paired_long", "paired_unpaired", "unpaired_independent", "closed_form",
            "matching", "oracle")
@@ -53,7 +53,7 @@ def run_seed(seed: int, Ns, *, d1: int = 40, d2: int = 39, r: int = 10, noise_st
              methods=METHODS) -> dict:
     """All methods on one random instance (one model, pairs and test set; one unpaired set per N).
 
-    Defaults are the paper's settings (paper-notes 5.1). Randomness: ``default_rng([seed])`` for
+    Defaults are the paper's settings (the paper's Section 5.1). Randomness: ``default_rng([seed])`` for
     the instance and phase 1, ``default_rng([seed, N])`` for the unpaired set and phase 2, so a
     run does not depend on the grid it belongs to.
 
@@ -117,7 +117,7 @@ def run_seed(seed: int, Ns, *, d1: int = 40, d2: int = 39, r: int = 10, noise_st
             res = matching_self_training(paired.X, paired.Y, unp.X, unp.Y, r, rounds=rounds,
                                          threshold=threshold)
             acc["matching"].append(accuracy(res.G1, res.G2))
-            det["matching"].append(pair_scores(res.rows, res.cols, unp.hidden_partner))
+            det["matching"].append(pair_scores(*res.pairs, unp.hidden_partner))
     return {"seed": seed, "N": Ns, "accuracy": acc, "detection": det}
 
 

@@ -9,7 +9,7 @@ would notice:
   and no raw ``$$``, ``\\(``, ``\\[`` or TeX command (``\\eta``) is left in the text outside
   code;
 - every ``<img>`` has loaded (``naturalWidth > 0``);
-- every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.explorer`) responds: moving
+- every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
   each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
 - the sidebar links every page listed in ``_toc.yml``.
 
