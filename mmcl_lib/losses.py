@@ -57,6 +57,9 @@ class _GeneralTerms:
                              "(for example phi = log needs eps + sum psi > 0)")
         return values, alpha
 
+    def block_kernels(self, d, dtype):
+        return [_GeneralBlocks(self, d)]
+
 
 @dataclass(frozen=True)
 class _LogExpTerms:
@@ -87,6 +90,16 @@ class _LogExpTerms:
     # Largest spread (max_kj L_kj - min_k L_kk) for which one global shift m is safe: every anchor's
     # sum T_k then holds its own eps exp(l_k - m) >= eps exp(-300), far from underflow.
     _MAX_SPREAD = 300.0
+    _MAX_SPREAD_FLOAT32 = 60.0                 # float32 underflows below exp(-87)
+
+    def block_kernels(self, d, dtype):
+        """Kernels for the blocked path, in order of preference (see ``_blocked_value_and_grad``)."""
+        safe = _SafeLogExpBlocks(self.tau, self.eps, d)
+        spread = self._MAX_SPREAD_FLOAT32 if dtype == np.float32 else self._MAX_SPREAD
+        ell = d / self.tau
+        if self.eps <= 0 or float(ell.max() - ell.min()) > spread:
+            return [safe]                       # the diagonal alone already spreads too far
+        return [_ClipBlocks(self.tau, self.eps, d, spread), safe]
 
     def values_and_beta(self, s: np.ndarray, scale: float):
         """Both anchor directions from ONE exp per entry, or None when that is not safe.
@@ -120,6 +133,280 @@ class _LogExpTerms:
         return rows, cols, beta
 
 
+# --------------------------------------------------------------------------- blocked evaluation
+# Value and gradients never need the n x n weight matrix itself: only its products with the thin
+# embedding matrices. The blocked path streams over blocks of rows of s = U V^T in two passes:
+# pass 1 accumulates each anchor's statistics (row sums complete within a block, column sums across
+# blocks), pass 2 recomputes (or re-reads) the block, turns it into the off-diagonal weights and adds
+# its products W_I V and W_I^T U_I to the gradients. The diagonal weights beta_ii enter at the end as
+# an O(n r) correction. Working memory: a few n x b blocks plus O(n r), or, if the memory budget
+# holds a whole n x n matrix, that matrix is kept from pass 1 to pass 2 (one product, one exp per entry).
+
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+"""Default bytes for the n x n working arrays of :meth:`ContrastiveLoss.value_and_grad` (256 MiB)."""
+
+_BLOCK_ARRAYS = 4          # n x b arrays alive at once while a block is processed
+_CACHE_BYTES = 2**22       # preferred size of one block array (rows of s that stay in cache)
+_MIN_ROWS = 64             # fewer rows make the block products inefficient
+
+
+def block_plan(n: int, itemsize: int, memory_budget: int) -> tuple[int, bool]:
+    """Rows per block and whether pass 1's n x n matrix is kept for pass 2, within ``memory_budget`` bytes.
+
+    Used by :meth:`ContrastiveLoss.value_and_grad` (Chapter 1, "the loss at CLIP's batch size").
+    Blocks of about ``_CACHE_BYTES`` but at least ``_MIN_ROWS`` rows, and at most what the budget
+    allows for ``_BLOCK_ARRAYS`` block arrays; the whole matrix is kept when it fits besides them.
+    """
+    n = check.integer(n, "n", low=1)
+    budget = check.integer(memory_budget, "memory_budget", low=1)
+    row = n * itemsize
+    budget_rows = budget // (_BLOCK_ARRAYS * row)
+    if budget_rows < 1:
+        raise ValueError(f"memory_budget must hold at least {_BLOCK_ARRAYS} rows of the n x n matrix "
+                         f"({_BLOCK_ARRAYS * row} bytes at n = {n}), got {memory_budget}")
+    rows = int(min(n, budget_rows, max(_MIN_ROWS, _CACHE_BYTES // row)))
+    keep = n * row + _BLOCK_ARRAYS * rows * row <= budget
+    return rows, keep
+
+
+def _diagonal(block: np.ndarray, i0: int) -> np.ndarray:
+    """View of the entries (k, i0 + k) of a C-contiguous block of rows i0, i0+1, ... of an n x n matrix."""
+    n = block.shape[1]
+    return block.reshape(-1)[i0::n + 1][:block.shape[0]]
+
+
+class _ClipBlocks:
+    """CLIP-type terms (phi = log, psi = exp(x/tau)) with eps > 0: one exp per entry and pass.
+
+    Each block of logits L_I = s_I / tau is shifted by its own maximum m_I; the column sums are
+    rescaled to the running maximum (as in streaming softmax), so in the end every sum is relative
+    to the global maximum m. Safe when m - min_k l_k <= max_spread (see ``_LogExpTerms``); ``finish``
+    returns False otherwise and the caller switches to :class:`_SafeLogExpBlocks`.
+    """
+
+    def __init__(self, tau, eps, d, max_spread):
+        n = d.shape[0]
+        self.tau, self.eps, self.max_spread = tau, eps, max_spread
+        self.ell = d.astype(float) / tau
+        self.row_off = np.empty(n)              # sum_{j != i} exp(L_ij - m_I), own block shift
+        self.row_shift = np.empty(n)
+        self.col_off = np.zeros(n)              # sum_{i != j} exp(L_ij - m), running shift m
+        self.m = -np.inf
+        self.shifts = {}
+
+    def first(self, s, i0):
+        L = np.multiply(s, 1.0 / self.tau, out=s)
+        m_I = float(L.max())
+        L -= m_I
+        E = np.exp(L, out=L)
+        _diagonal(E, i0)[:] = 0.0
+        self.shifts[i0] = m_I
+        i1 = i0 + E.shape[0]
+        self.row_off[i0:i1] = E.sum(axis=1)
+        self.row_shift[i0:i1] = m_I
+        if m_I > self.m:
+            self.col_off *= np.exp(self.m - m_I)
+            self.m = m_I
+        self.col_off += E.sum(axis=0) * np.exp(m_I - self.m)
+
+    def finish(self) -> bool:
+        m, ell, eps = self.m, self.ell, self.eps
+        if m - ell.min() > self.max_spread:
+            return False
+        row_eps = eps * np.exp(ell - self.row_shift)
+        self.rows = np.log(self.row_off + row_eps) + self.row_shift - ell
+        col_eps = eps * np.exp(ell - m)
+        T_cols = self.col_off + col_eps
+        self.cols = np.log(T_cols) + m - ell
+        to_global = np.exp(self.row_shift - m)
+        self.a = 1.0 / (2 * self.tau * (self.row_off + row_eps) * to_global)   # 1 / (2 tau T_i), shift m
+        self.b = 1.0 / (2 * self.tau * T_cols)
+        self.beta_diag = self.a * self.row_off * to_global + self.b * self.col_off
+        return True
+
+    def second(self, s, i0, kept: bool):
+        m_I = self.shifts[i0]
+        if not kept:
+            self.first_again(s, i0, m_I)
+        E = s
+        c = np.exp(m_I - self.m)
+        i1 = i0 + E.shape[0]
+        factor = np.add((c * self.a[i0:i1])[:, None], (c * self.b)[None, :], dtype=E.dtype)
+        return np.multiply(E, factor, out=E)             # beta_ij off the diagonal, 0 on it
+
+    def first_again(self, s, i0, m_I):
+        L = np.multiply(s, 1.0 / self.tau, out=s)
+        L -= m_I
+        np.exp(L, out=L)
+        _diagonal(L, i0)[:] = 0.0
+
+    def diagonal(self):
+        return self.beta_diag
+
+
+class _SafeLogExpBlocks:
+    """phi = log, psi = exp(x/tau), any eps >= 0 and any spread: per-anchor shifts (two exps per entry
+    and pass); the column shifts are running maxima, updated block by block."""
+
+    _FLOOR = -1e300                              # a column's shift before it has seen a finite entry
+
+    def __init__(self, tau, eps, d):
+        n = d.shape[0]
+        self.tau, self.eps = tau, eps
+        self.ell = d.astype(float) / tau
+        log_eps = np.log(eps) if eps > 0 else -np.inf
+        self.row_m = np.empty(n)
+        self.row_off = np.empty(n)
+        self.col_m = self.ell + log_eps if eps > 0 else np.full(n, self._FLOOR)
+        self.col_off = np.zeros(n)
+        self.col_eps = np.ones(n) if eps > 0 else np.zeros(n)    # eps exp(l_j - m_j), rescaled alike
+
+    def _logits(self, s, i0):
+        L = np.multiply(s, 1.0 / self.tau, out=s)
+        _diagonal(L, i0)[:] = -np.inf
+        return L
+
+    def first(self, s, i0):
+        L = self._logits(s, i0)
+        i1 = i0 + L.shape[0]
+        ell = self.ell[i0:i1]
+        m = L.max(axis=1).astype(float)
+        if self.eps > 0:
+            m = np.maximum(m, ell + np.log(self.eps))
+        tmp = np.subtract(L, m[:, None].astype(L.dtype))
+        self.row_off[i0:i1] = np.exp(tmp, out=tmp).sum(axis=1)
+        self.row_m[i0:i1] = m
+        new_m = np.maximum(self.col_m, L.max(axis=0))
+        rescale = np.exp(self.col_m - new_m)
+        np.subtract(L, new_m[None, :].astype(L.dtype), out=tmp)
+        self.col_off = self.col_off * rescale + np.exp(tmp, out=tmp).sum(axis=0)
+        self.col_eps *= rescale
+        self.col_m = new_m
+        return L
+
+    def finish(self) -> bool:
+        ell, eps = self.ell, self.eps
+        T_rows = self.row_off + (eps * np.exp(ell - self.row_m) if eps > 0 else 0.0)
+        T_cols = self.col_off + self.col_eps
+        self.rows = self.row_m - ell + np.log(T_rows)
+        self.cols = self.col_m - ell + np.log(T_cols)
+        self.log_rows = self.row_m + np.log(T_rows)    # alpha_ij = exp(L_ij - log_rows_i) / tau
+        self.log_cols = self.col_m + np.log(T_cols)
+        self.beta_diag = 0.5 * (self.row_off / T_rows + self.col_off / T_cols) / self.tau
+        if not (np.all(np.isfinite(self.rows)) and np.all(np.isfinite(self.cols))):
+            raise ValueError("the loss is not finite at these similarities")
+        return True
+
+    def second(self, s, i0, kept: bool):
+        L = s if kept else self._logits(s, i0)
+        i1 = i0 + L.shape[0]
+        alpha = np.subtract(L, self.log_rows[i0:i1, None].astype(L.dtype))
+        np.exp(alpha, out=alpha)
+        L -= self.log_cols[None, :].astype(L.dtype)
+        alpha_bar = np.exp(L, out=L)
+        alpha_bar += alpha
+        alpha_bar *= 0.5 / self.tau
+        return alpha_bar                                  # exp(-inf) = 0 on the diagonal
+
+    def diagonal(self):
+        return self.beta_diag
+
+
+class _GeneralBlocks:
+    """Any phi, psi: row and column anchor sums of psi(s_ij - s_ii), psi(s_ij - s_jj), block by block."""
+
+    def __init__(self, terms, d):
+        n = d.shape[0]
+        self.t, self.d = terms, d
+        self.A_rows = np.empty(n)
+        self.A_cols = np.full(n, float(terms.eps))
+        self.alpha_rows = np.zeros(n)
+        self.alpha_cols = np.zeros(n)
+
+    def _differences(self, s, i0):
+        i1 = i0 + s.shape[0]
+        return s - self.d[i0:i1, None], s - self.d[None, :]
+
+    def first(self, s, i0):
+        Dr, Dc = self._differences(s, i0)
+        with np.errstate(all="ignore"):
+            P = np.ascontiguousarray(self.t.psi(Dr))
+            _diagonal(P, i0)[:] = 0.0
+            self.A_rows[i0:i0 + s.shape[0]] = self.t.eps + P.sum(axis=1)
+            Q = np.ascontiguousarray(self.t.psi(Dc))
+            _diagonal(Q, i0)[:] = 0.0
+            self.A_cols += Q.sum(axis=0)
+
+    def finish(self) -> bool:
+        with np.errstate(all="ignore"):
+            self.rows = np.asarray(self.t.phi(self.A_rows), dtype=float)
+            self.cols = np.asarray(self.t.phi(self.A_cols), dtype=float)
+            self.w_rows = np.asarray(self.t.dphi(self.A_rows), dtype=float)
+            self.w_cols = np.asarray(self.t.dphi(self.A_cols), dtype=float)
+        if not all(np.all(np.isfinite(v)) for v in (self.rows, self.cols, self.w_rows, self.w_cols)):
+            raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
+                             "(for example phi = log needs eps + sum psi > 0)")
+        return True
+
+    def second(self, s, i0, kept: bool):
+        Dr, Dc = self._differences(s, i0)
+        i1 = i0 + s.shape[0]
+        with np.errstate(all="ignore"):
+            alpha = np.ascontiguousarray(self.w_rows[i0:i1, None] * self.t.dpsi(Dr))
+            alpha_bar = np.ascontiguousarray(self.w_cols[None, :] * self.t.dpsi(Dc))
+        _diagonal(alpha, i0)[:] = 0.0
+        _diagonal(alpha_bar, i0)[:] = 0.0
+        if not (np.isfinite(alpha.sum()) and np.isfinite(alpha_bar.sum())):
+            raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
+                             "(for example phi = log needs eps + sum psi > 0)")
+        self.alpha_rows[i0:i1] = alpha.sum(axis=1)
+        self.alpha_cols += alpha_bar.sum(axis=0)
+        alpha += alpha_bar
+        alpha *= 0.5
+        return alpha
+
+    def diagonal(self):
+        return 0.5 * (self.alpha_rows + self.alpha_cols)
+
+
+def _blocked_value_and_grad(terms, U, V, memory_budget: int, need_grad: bool):
+    """Row and column anchor values and (if ``need_grad``) the gradients ``(dU, dV)`` = (M V, M^T U)
+    with M = dL/ds, streaming over blocks of rows of s = U V^T (see the section comment above)."""
+    n = U.shape[0]
+    rows, keep = block_plan(n, U.dtype.itemsize, memory_budget)
+    keep = keep and need_grad
+    d = np.einsum("ij,ij->i", U, V)
+    starts = range(0, n, rows)
+    kernels = terms.block_kernels(d, U.dtype)
+    stash = np.empty((n, n), dtype=U.dtype) if keep else None
+    for kernel in kernels:                      # the first kernel that accepts these similarities
+        for i0 in starts:
+            i1 = min(n, i0 + rows)
+            if keep:
+                s = np.matmul(U[i0:i1], V.T, out=stash[i0:i1])
+            else:
+                s = U[i0:i1] @ V.T
+            kernel.first(s, i0)
+        if kernel.finish():
+            break
+    if not need_grad:
+        return kernel.rows, kernel.cols, None, None
+    dU = np.empty_like(U)
+    dV = np.zeros_like(V)
+    for i0 in starts:
+        i1 = min(n, i0 + rows)
+        s = stash[i0:i1] if keep else U[i0:i1] @ V.T
+        W = kernel.second(s, i0, keep)
+        dU[i0:i1] = W @ V
+        dV += W.T @ U[i0:i1]
+    beta_diag = kernel.diagonal().astype(U.dtype)[:, None]
+    dU -= beta_diag * V
+    dV -= beta_diag * U
+    dU *= 1.0 / n
+    dV *= 1.0 / n
+    return kernel.rows, kernel.cols, dU, dV
+
+
 # --------------------------------------------------------------------------- the loss object
 
 class ContrastiveLoss:
@@ -141,12 +428,17 @@ class ContrastiveLoss:
 
     # ---- forward pieces
     def _embed(self, G1, G2, X, Y):
+        """Validated inputs and embeddings, in float32 when X and Y are float32 arrays, else float64."""
+        dtype = _working_dtype(X, Y)
         X, Y = check.paired(X, Y)
         G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+        if dtype != np.float64:
+            X, Y, G1, G2 = (a.astype(dtype) for a in (X, Y, G1, G2))
         return X, Y, G1, G2, sim.embed(G1, G2, X, Y, self.similarity)
 
     def _values_and_beta(self, s, scale: float = 1.0):
-        """Row and column anchor values phi(A) and ``scale * beta`` at the similarities ``s``."""
+        """Row and column anchor values phi(A) and ``scale * beta`` at the similarities ``s`` (dense, float64)."""
+        s = np.asarray(s, dtype=float)
         fast = getattr(self._terms, "values_and_beta", None)
         out = fast(s, scale) if fast is not None else None
         if out is not None:
@@ -164,12 +456,22 @@ class ContrastiveLoss:
 
     # ---- public API
     def similarities(self, G1, G2, X, Y) -> np.ndarray:
-        """The n x n similarity matrix ``s_ij`` between ``x_i`` and ``y_j``."""
+        """The n x n similarity matrix ``s_ij`` between ``x_i`` and ``y_j`` (float32 for float32 data)."""
         return sim.matrix(self._embed(G1, G2, X, Y)[-1])
 
-    def value(self, G1, G2, X, Y) -> float:
-        """The loss (2.1), including the regulariser if ``rho`` was given."""
-        return self.value_and_weights(G1, G2, X, Y)[0]
+    def value(self, G1, G2, X, Y, *, memory_budget: int | None = None) -> float:
+        """The loss (2.1), including the regulariser if ``rho`` was given.
+
+        Computed block by block like :meth:`value_and_grad` (one pass, no n x n matrix).
+        """
+        X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
+        U, V = sim.units(emb)
+        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+        rows, cols, _, _ = _blocked_value_and_grad(self._terms, U, V, budget, need_grad=False)
+        total = (rows.sum() + cols.sum()) / (2 * X.shape[0])
+        if self.rho is not None:
+            total += self._regulariser(G1, G2)
+        return float(total)
 
     def weights(self, G1, G2, X, Y) -> np.ndarray:
         """The gradient weights ``beta`` (n x n, all >= 0) at the current similarities (Chapter 2).
@@ -193,7 +495,7 @@ class ContrastiveLoss:
 
         Returns
         -------
-        beta : array, n x n, all entries >= 0 (see :meth:`weights`).
+        beta : array, n x n, all entries >= 0 (see :meth:`weights`), float64.
         """
         s = check.as_matrix(similarities, "similarities", min_rows=2)
         if s.shape[0] != s.shape[1]:
@@ -201,17 +503,44 @@ class ContrastiveLoss:
         return self._values_and_beta(s.copy())[2]
 
     def value_and_weights(self, G1, G2, X, Y) -> tuple[float, np.ndarray]:
-        """The loss value and the weights ``beta`` from one pass (both come out of the same terms)."""
+        """The loss value and the weights ``beta`` from one pass (both come out of the same terms).
+
+        Holds n x n matrices (``beta`` is one); computed in float64, ``beta`` returned in the data's
+        dtype (float32 for float32 ``X`` and ``Y``).
+        """
         X, _, G1, G2, emb = self._embed(G1, G2, X, Y)
         rows, cols, beta = self._values_and_beta(sim.matrix(emb))
         total = (rows.sum() + cols.sum()) / (2 * X.shape[0])
         if self.rho is not None:
             total += self._regulariser(G1, G2)
-        return float(total), beta
+        return float(total), beta.astype(X.dtype, copy=False)
 
-    def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
-        """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one pass."""
+    def value_and_grad(self, G1, G2, X, Y, *,
+                       memory_budget: int | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+        """Loss value and its gradients ``(dL/dG1, dL/dG2)`` in one call, in bounded memory.
+
+        Streams over blocks of rows of the similarity matrix (two passes: anchor statistics, then
+        gradients), so no n x n matrix is held unless it fits in ``memory_budget`` bytes (default
+        :data:`DEFAULT_MEMORY_BUDGET`); see :func:`block_plan`. Extra memory is O(n b + n r) for
+        blocks of b rows. Float32 data (``X`` and ``Y``) give float32 gradients; the per-anchor
+        statistics and the value are accumulated in float64.
+        """
         X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
+        n = X.shape[0]
+        U, V = sim.units(emb)
+        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+        rows, cols, dU, dV = _blocked_value_and_grad(self._terms, U, V, budget, need_grad=True)
+        value = (rows.sum() + cols.sum()) / (2 * n)
+        dG1, dG2 = sim.backward_from_units(dU, dV, emb, X, Y)
+        if self.rho is not None:
+            value += self._regulariser(G1, G2)
+            dG1 = dG1 + self.rho * (G2 @ G2.T) @ G1
+            dG2 = dG2 + self.rho * (G1 @ G1.T) @ G2
+        return float(value), dG1, dG2
+
+    def _dense_value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
+        """The unblocked reference: value and gradients through the whole n x n weight matrix (float64)."""
+        X, Y, G1, G2, emb = self._embed(*(np.asarray(a, dtype=float) for a in (G1, G2, X, Y)))
         n = X.shape[0]
         rows, cols, M = self._values_and_beta(sim.matrix(emb), scale=1.0 / n)
         value = (rows.sum() + cols.sum()) / (2 * n)
@@ -228,6 +557,12 @@ class ContrastiveLoss:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
         _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
         return dG1, dG2
+
+
+def _working_dtype(X, Y):
+    """float32 when both data matrices are float32 arrays (the caller's choice is kept), else float64."""
+    f32 = np.dtype(np.float32)
+    return f32 if getattr(X, "dtype", None) == f32 and getattr(Y, "dtype", None) == f32 else np.dtype(float)
 
 
 def _beta(alpha: np.ndarray, alpha_bar: np.ndarray) -> np.ndarray:

@@ -43,15 +43,19 @@ def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
     return Embeddings(F, H, norm_F, norm_H)
 
 
-def _units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
+def units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
+    """The embeddings whose inner products are the similarities: ``(F, H)``, or their unit rows (cosine)."""
     if e.norm_F is None:
         return e.F, e.H
     return e.F / e.norm_F[:, None], e.H / e.norm_H[:, None]
 
 
+_units = units
+
+
 def matrix(e: Embeddings) -> np.ndarray:
     """The n1 x n2 similarity matrix ``s_ij``."""
-    U, V = _units(e)
+    U, V = units(e)
     return U @ V.T
 
 
@@ -61,9 +65,19 @@ def backward(M: np.ndarray, e: Embeddings, X: np.ndarray, Y: np.ndarray) -> tupl
     Inner product: ``dF = M H``, ``dH = M^T F``. Cosine: the same with unit embeddings ``u``, then
     through the normalisation ``u = f / |f|``: ``df = (du - u <u, du>) / |f|``.
     """
-    U, V = _units(e)
-    dU, dV = M @ V, M.T @ U
+    U, V = units(e)
+    return backward_from_units(M @ V, M.T @ U, e, X, Y)
+
+
+def backward_from_units(dU: np.ndarray, dV: np.ndarray, e: Embeddings, X: np.ndarray,
+                        Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gradients in ``(G1, G2)`` from the gradients ``dU = M V``, ``dV = M^T U`` in the (unit) embeddings.
+
+    The second half of :func:`backward`, for callers that accumulate ``M V`` and ``M^T U`` block by
+    block without holding ``M`` (the blocked CLIP loss of :mod:`mmcl_lib.losses`, Chapter 1).
+    """
     if e.norm_F is not None:
+        U, V = units(e)
         dU = (dU - U * np.sum(U * dU, axis=1, keepdims=True)) / e.norm_F[:, None]
         dV = (dV - V * np.sum(V * dV, axis=1, keepdims=True)) / e.norm_H[:, None]
     return dU.T @ X, dV.T @ Y
