@@ -38,32 +38,103 @@ def corrupt_graph(T, p: float, rng: np.random.Generator) -> np.ndarray:
     return T ^ (rng.random(T.shape) < p)
 
 
-def denoise_graph(T, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Denoise a bipartite graph with spectral co-clustering into ``k`` co-clusters (Dhillon, 2001).
+#: The two co-clustering denoisers (see :func:`denoise_graph`).
+DENOISERS = ("authors", "sklearn")
 
-    ``sklearn.cluster.SpectralCoclustering`` assigns every row (an x) and every column (a y) to one
-    of ``k`` co-clusters, from the singular vectors of the degree-normalised graph ``D1^{-1/2} T
-    D2^{-1/2}``; the returned graph links x_i and y_j iff they fall in the same co-cluster. With
-    ``k`` equal to the number of classes and moderate noise, this recovers the block structure of
-    the class graph. ``rng`` seeds the k-means step. If the rows and columns of ``T`` show fewer
-    than ``k`` distinct patterns (a clean graph with fewer classes), fewer co-clusters come out.
+
+def spectral_embedding(T, n_vectors: int) -> np.ndarray:
+    """Rows and columns of a bipartite graph embedded by its normalised singular vectors 2..n_vectors+1.
+
+    With degrees ``D1 = diag(T 1)``, ``D2 = diag(T^T 1)`` and ``A = D1^{-1/2} T D2^{-1/2} = U S V^T``,
+    returns the ``(n1 + n2) x n_vectors`` matrix ``[D1^{-1/2} U_(2..); D2^{-1/2} V_(2..)]``: the first
+    singular pair (``sqrt(degrees)``, singular value 1) carries no cluster information and is
+    skipped (Dhillon 2001, Section 4). Rows of ``x``'s and ``y``'s of one block land close together.
+    """
+    T = check.graph(T)
+    n_vectors = check.integer(n_vectors, "n_vectors", high=min(T.shape) - 1)
+    d1, d2 = T.sum(axis=1).astype(float), T.sum(axis=0).astype(float)
+    if not (np.all(d1 > 0) and np.all(d2 > 0)):
+        raise ValueError("T must have at least one edge in every row and every column "
+                         "(co-clustering normalises by the degrees)")
+    A = T / np.sqrt(d1)[:, None] / np.sqrt(d2)[None, :]
+    U, _, Vt = np.linalg.svd(A, full_matrices=False)
+    keep = slice(1, 1 + n_vectors)
+    return np.vstack([U[:, keep] / np.sqrt(d1)[:, None], Vt[keep].T / np.sqrt(d2)[:, None]])
+
+
+def denoise_graph(T, k: int, rng: np.random.Generator, *, method: str = "authors",
+                  n_init: int = 10) -> np.ndarray:
+    """Denoise a bipartite graph by spectral co-clustering into ``k`` co-clusters (Section 5.2).
+
+    Every row (an x) and every column (a y) is assigned to one of ``k`` co-clusters by k-means
+    (scikit-learn's ``KMeans``, ``n_init`` restarts, seeded from ``rng``) on a spectral embedding;
+    the returned graph links x_i and y_j iff they fall in the same co-cluster.
+
+    - ``method="authors"`` (default): the embedding :func:`spectral_embedding` with ``k - 1``
+      singular vectors (vectors 2..k), as in the authors' Section 5.2 code (repository
+      nswa17/MMCL). ``k`` blocks need ``k - 1`` directions to be told apart, so with ``k`` equal to
+      the number of classes this recovers the class graph under moderate noise.
+    - ``method="sklearn"``: ``sklearn.cluster.SpectralCoclustering``, which keeps
+      ``ceil(log2 k)`` vectors (Dhillon's choice; 4 when ``k = 10``): fewer directions than blocks,
+      so some classes share a direction and k-means confuses them under noise.
+
+    If ``T`` shows fewer than ``k`` distinct row/column patterns, fewer co-clusters come out.
     """
     T = check.graph(T)
     k = check.integer(k, "k", low=2, high=min(T.shape))
     rng = check.generator(rng)
+    method = check.one_of(method, DENOISERS, "method")
+    n_init = check.integer(n_init, "n_init")
     if not (T.any(axis=1).all() and T.any(axis=0).all()):
         raise ValueError("T must have at least one edge in every row and every column "
                          "(co-clustering normalises by the degrees)")
     try:
-        from sklearn.cluster import SpectralCoclustering
+        from sklearn.cluster import KMeans, SpectralCoclustering
+        from sklearn.exceptions import ConvergenceWarning
     except ImportError as error:
         raise ImportError("denoise_graph needs scikit-learn: pip install scikit-learn") from error
-    from sklearn.exceptions import ConvergenceWarning
-    model = SpectralCoclustering(n_clusters=k, random_state=int(rng.integers(2**31 - 1)))
+    seed = int(rng.integers(2**31 - 1))
     with warnings.catch_warnings():   # "fewer distinct clusters than k": documented above
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(T.astype(float))
-    return model.row_labels_[:, None] == model.column_labels_[None, :]
+        if method == "sklearn":
+            model = SpectralCoclustering(n_clusters=k, n_init=n_init, random_state=seed).fit(T.astype(float))
+            rows, cols = model.row_labels_, model.column_labels_
+        else:
+            Z = spectral_embedding(T, k - 1)
+            labels = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit_predict(Z)
+            rows, cols = labels[:T.shape[0]], labels[T.shape[0]:]
+    return rows[:, None] == cols[None, :]
+
+
+def sampled_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y, rng: np.random.Generator, *,
+                               draws: int = 20) -> float:
+    """Nearest-prototype accuracy with one random item per class as prototype, as the authors score (Section 5.2).
+
+    For each of ``draws`` draws, every class gets as prototype in each modality the unit embedding
+    of one of its items, drawn at random; every x is classified by the most cosine-similar
+    y-prototype and every y by the nearest x-prototype. Returns the mean over both directions and
+    all draws. :func:`mmcl_lib.metrics.nearest_prototype_accuracy` uses class means instead.
+    """
+    X = check.as_matrix(X, "X")
+    Y = check.as_matrix(Y, "Y")
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    labels_x = check.labels(labels_x, "labels_x", length=X.shape[0])
+    labels_y = check.labels(labels_y, "labels_y", length=Y.shape[0])
+    rng = check.generator(rng)
+    draws = check.integer(draws, "draws")
+    classes = np.unique(labels_x)
+    if not np.array_equal(classes, np.unique(labels_y)):
+        raise ValueError("labels_x and labels_y must contain the same set of classes")
+    Fu, Hu = sim.unit_rows(X @ G1.T), sim.unit_rows(Y @ G2.T)
+    members_x = [np.flatnonzero(labels_x == c) for c in classes]
+    members_y = [np.flatnonzero(labels_y == c) for c in classes]
+    scores = []
+    for _ in range(draws):
+        px = np.array([rng.choice(m) for m in members_x])
+        py = np.array([rng.choice(m) for m in members_y])
+        scores.append(np.mean(classes[np.argmax(Fu @ Hu[py].T, axis=1)] == labels_x))
+        scores.append(np.mean(classes[np.argmax(Hu @ Fu[px].T, axis=1)] == labels_y))
+    return float(np.mean(scores))
 
 
 class MultiPositiveInfoNCE:
@@ -76,13 +147,22 @@ class MultiPositiveInfoNCE:
 
     the y_j-anchored term is the same with the roles of rows and columns swapped, and the loss is
     the mean of the row terms plus the mean of the column terms, over anchors with at least one
-    positive, divided by 2. With ``T`` the identity it is the CLIP loss ``losses.clip(tau)``.
+    positive, divided by 2 (``normalisation="anchors"``, the default). With ``T`` the identity it
+    is the CLIP loss ``losses.clip(tau)``.
+
+    ``normalisation="edges"`` is the authors' Section 5.2 loss: every edge (i, j) contributes
+    ``-log softmax_j(l_i.)_j`` and ``-log softmax_i(l_.j)_i``, summed over all edges, divided by 2
+    and by ``n_edges`` (the authors divide by the edge count of the *noisy* graph, computed before
+    denoising; default: the edge count of ``T``). An anchor with many positives then weighs more;
+    the divisor only scales the loss.
     Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
     :func:`mmcl_lib.solvers.gradient_descent` can minimise it.
     """
 
-    def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine"):
+    def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine",
+                 normalisation: str = "anchors", n_edges: int | None = None):
         sim.check_similarity(similarity)
+        normalisation = check.one_of(normalisation, ("anchors", "edges"), "normalisation")
         T = check.graph(T)
         if not T.any():
             raise ValueError("T has no edge: the loss needs at least one positive pair")
@@ -94,8 +174,15 @@ class MultiPositiveInfoNCE:
         # positive get an all-zero row of targets and weight 0
         self._row_targets = T / np.maximum(degree_rows, 1)[:, None]
         self._col_targets = T / np.maximum(degree_cols, 1)[None, :]
-        self._row_weight = (degree_rows > 0) / np.count_nonzero(degree_rows)
-        self._col_weight = (degree_cols > 0) / np.count_nonzero(degree_cols)
+        self.normalisation = normalisation
+        if normalisation == "anchors":
+            self._row_weight = (degree_rows > 0) / np.count_nonzero(degree_rows)
+            self._col_weight = (degree_cols > 0) / np.count_nonzero(degree_cols)
+        else:
+            n_edges = int(T.sum()) if n_edges is None else check.integer(n_edges, "n_edges")
+            # sum over the edges of anchor i of (LSE_i - l_ij) = |P_i| * (its per-anchor term)
+            self._row_weight = degree_rows / n_edges
+            self._col_weight = degree_cols / n_edges
 
     def __repr__(self) -> str:
         n1, n2 = self.T.shape

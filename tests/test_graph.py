@@ -192,27 +192,142 @@ def test_loss_rejects_data_that_does_not_match_the_graph():
 
 # --------------------------------------------------------------------------- prototype accuracy
 
-def test_prototype_accuracy_is_one_for_separated_classes_and_symmetric():
-    rng = np.random.default_rng(7)
-    lx, ly = block_labels(30, 3, rng), block_labels(24, 3, rng)
-    centres = np.eye(3)
-    X = centres[lx] + 0.05 * rng.standard_normal((30, 3))
-    Y = centres[ly] + 0.05 * rng.standard_normal((24, 3))
-    I = np.eye(3)
-    assert metrics.nearest_prototype_accuracy(I, I, X, Y, lx, ly) == 1.0
-    # a permutation of the classes in one modality's embedding makes every answer wrong
-    P = I[[1, 2, 0]]
-    assert metrics.nearest_prototype_accuracy(I, P, X, Y, lx, ly) == 0.0
-    # swapping the modalities gives the same score
-    perm = rng.permutation(3)
-    G = I[perm]
-    assert metrics.nearest_prototype_accuracy(I, G, X, Y, lx, ly) == \
-        metrics.nearest_prototype_accuracy(G, I, Y, X, ly, lx)
 
 
-def test_prototype_accuracy_rejects_mismatched_labels():
-    X, Y = np.eye(3), np.eye(3)
+
+
+# --------------------------------------------------------------------------- the authors' denoiser
+
+def noisy_ten_class_graph(seed, p=0.3, n=300):
+    rng = np.random.default_rng(seed)
+    T = graph.class_graph(block_labels(n, 10, rng), block_labels(n, 10, rng))
+    return T, graph.corrupt_graph(T, p, rng), rng
+
+
+def test_default_denoiser_recovers_a_noisy_ten_class_graph():
+    # 300 x 300 items, 10 classes, every entry flipped with probability 0.3 (30 % of entries wrong)
+    T, noisy, rng = noisy_ten_class_graph(0)
+    assert np.mean(noisy == T) < 0.72
+    assert np.mean(graph.denoise_graph(noisy, 10, rng) == T) >= 0.95
+
+
+def test_k_minus_one_vectors_beat_log2_k_vectors_at_k_10():
+    # the authors' variant keeps 9 singular vectors, scikit-learn's ceil(log2 10) = 4: four
+    # directions cannot keep ten noisy blocks apart, so k-means merges or mixes some of them
+    authors, sklearn_ = [], []
+    for seed in range(2):
+        T, noisy, rng = noisy_ten_class_graph(10 + seed)
+        authors.append(np.mean(graph.denoise_graph(noisy, 10, rng, method="authors") == T))
+        sklearn_.append(np.mean(graph.denoise_graph(noisy, 10, rng, method="sklearn") == T))
+    assert min(authors) >= 0.95
+    assert max(sklearn_) < 0.95
+    assert np.mean(authors) - np.mean(sklearn_) > 0.03
+
+
+def test_spectral_embedding_puts_each_class_on_one_point():
+    # clean class graph with unequal class sizes: x's and y's of one class land on the same point,
+    # different classes on different points
+    rng = np.random.default_rng(12)
+    lx = rng.permutation(np.r_[np.zeros(10), np.ones(20), np.full(15, 2), np.full(5, 3)]).astype(int)
+    ly = rng.permutation(np.r_[np.zeros(7), np.ones(9), np.full(30, 2), np.full(4, 3)]).astype(int)
+    Z = graph.spectral_embedding(graph.class_graph(lx, ly), 3)
+    assert Z.shape == (100, 3)
+    labels = np.r_[lx, ly]
+    distances = np.linalg.norm(Z[:, None, :] - Z[None, :, :], axis=2)
+    same = labels[:, None] == labels[None, :]
+    assert distances[same].max() < 1e-10
+    assert distances[~same].min() > 1e-3
+
+
+def test_spectral_embedding_skips_the_trivial_singular_pair():
+    # the first singular vectors are sqrt(degrees): after division by sqrt(degrees) they would be
+    # constant; the kept ones are D-orthogonal to the constant vector instead
+    T, noisy, _ = noisy_ten_class_graph(3, p=0.2, n=60)
+    Z = graph.spectral_embedding(noisy, 4)
+    d = np.r_[noisy.sum(axis=1), noisy.sum(axis=0)].astype(float)
+    np.testing.assert_allclose(d @ Z, 0, atol=1e-8)
+    with pytest.raises(ValueError, match="n_vectors"):
+        graph.spectral_embedding(noisy, 60)
+
+
+def test_denoise_rejects_an_unknown_method():
+    with pytest.raises(ValueError, match="method"):
+        graph.denoise_graph(np.eye(3), 2, np.random.default_rng(0), method="dhillon")
+
+
+# --------------------------------------------------------------------------- the authors' loss normalisation
+
+def test_edge_normalised_loss_is_the_sum_over_edges_of_minus_log_softmax():
+    G1, G2, X, Y, T = problem(8)
+    loss = graph.MultiPositiveInfoNCE(T, 0.5, normalisation="edges", n_edges=40)
+    F, H = X @ G1.T, Y @ G2.T
+    F, H = F / np.linalg.norm(F, axis=1, keepdims=True), H / np.linalg.norm(H, axis=1, keepdims=True)
+    logits = F @ H.T / 0.5
+    rows, cols = np.nonzero(T)
+    log_soft_rows = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    log_soft_cols = logits - np.log(np.exp(logits).sum(axis=0, keepdims=True))
+    expected = -(log_soft_rows[rows, cols].sum() + log_soft_cols[rows, cols].sum()) / 2 / 40
+    assert loss.value(G1, G2, X, Y) == pytest.approx(expected, rel=1e-12)
+    # the divisor only scales the loss
+    default = graph.MultiPositiveInfoNCE(T, 0.5, normalisation="edges")
+    assert default.value(G1, G2, X, Y) == pytest.approx(expected * 40 / T.sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+def test_edge_normalised_gradient_matches_finite_differences(similarity):
+    G1, G2, X, Y, T = problem(9)
+    loss = graph.MultiPositiveInfoNCE(T, 0.7, similarity=similarity, normalisation="edges")
+    _, dG1, dG2 = loss.value_and_grad(G1, G2, X, Y)
+    np.testing.assert_allclose(dG1, finite_difference(lambda A: loss.value(A, G2, X, Y), G1), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(dG2, finite_difference(lambda B: loss.value(G1, B, X, Y), G2), rtol=1e-5, atol=2e-6)
+
+
+def test_edge_and_anchor_normalisations_differ_when_degrees_differ():
+    G1, G2, X, Y, T = problem(10)
+    T[0] = True                                       # one anchor with many positives
+    edges = graph.MultiPositiveInfoNCE(T, 1.0, normalisation="edges")
+    anchors = graph.MultiPositiveInfoNCE(T, 1.0)
+    assert abs(edges.value(G1, G2, X, Y) - anchors.value(G1, G2, X, Y)) > 1e-3
+    with pytest.raises(ValueError, match="normalisation"):
+        graph.MultiPositiveInfoNCE(T, normalisation="pairs")
+
+
+# --------------------------------------------------------------------------- sampled prototypes
+
+def test_sampled_prototypes_with_one_item_per_class_equal_class_means():
+    from mmcl_lib import metrics
+    rng = np.random.default_rng(13)
+    X, Y = rng.standard_normal((30, 5)), rng.standard_normal((25, 4))
+    lx, ly = block_labels(30, 3, rng), block_labels(25, 3, rng)
+    G1, G2 = rng.standard_normal((3, 5)), rng.standard_normal((3, 4))
+    # classes with a single item: every draw picks it, and it is its class mean
+    keep_x = np.r_[[np.flatnonzero(lx == c)[0] for c in range(3)]]
+    keep_y = np.r_[[np.flatnonzero(ly == c)[0] for c in range(3)]]
+    X1, Y1 = X[keep_x], Y[keep_y]
+    sampled = graph.sampled_prototype_accuracy(G1, G2, X1, Y1, lx[keep_x], ly[keep_y], rng, draws=3)
+    assert sampled == metrics.nearest_prototype_accuracy(G1, G2, X1, Y1, lx[keep_x], ly[keep_y])
+
+
+def test_sampled_prototypes_known_answer():
+    # 1-D embeddings: every item of class 0 at +1 and of class 1 at -1, except one x of class 0 at -1.
+    # x queries (y prototypes are fixed): 7 of 8 right. y queries: the class-0 x-prototype is at +1
+    # with probability 3/4 (all y's right); otherwise both prototypes sit at -1, the tie goes to
+    # the first class (argmax), so the class-0 y's are right and the class-1 y's wrong (1/2).
+    X = np.array([[1.0], [1.0], [1.0], [-1.0], [-1.0], [-1.0], [-1.0], [-1.0]])
+    lx = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    Y = np.array([[1.0], [1.0], [-1.0], [-1.0]])
+    ly = np.array([0, 0, 1, 1])
+    G = np.eye(1)
+    acc = graph.sampled_prototype_accuracy(G, G, X, Y, lx, ly, np.random.default_rng(0), draws=4000)
+    expected = 0.5 * (7 / 8) + 0.5 * (0.75 * 1.0 + 0.25 * 0.5)
+    assert acc == pytest.approx(expected, abs=0.01)
+
+
+def test_sampled_prototypes_reject_bad_inputs():
+    X = np.eye(3)
+    with pytest.raises(ValueError, match="draws"):
+        graph.sampled_prototype_accuracy(X, X, X, X, np.arange(3), np.arange(3), np.random.default_rng(0), draws=0)
     with pytest.raises(ValueError, match="same set of classes"):
-        metrics.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1, 2]), np.array([0, 1, 1]))
-    with pytest.raises(ValueError, match="one label per row"):
-        metrics.nearest_prototype_accuracy(np.eye(3), np.eye(3), X, Y, np.array([0, 1]), np.array([0, 1, 2]))
+        graph.sampled_prototype_accuracy(X, X, X, X, np.arange(3), np.array([0, 1, 1]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="rng"):
+        graph.sampled_prototype_accuracy(X, X, X, X, np.arange(3), np.arange(3), 0)
