@@ -1,20 +1,25 @@
 """mmcl_lib: the mathematics of "Understanding Multimodal Contrastive Learning and Incorporating
 Unpaired Data" (Nakada et al., AISTATS 2023), as used by the chapters of the mmcl book.
 
-Modules, by chapter:
+One module per object of the paper:
 
-- ``similarity`` (inner-product and cosine similarities, the chain rule to the encoders) and
-  ``losses`` (the loss family (2.1), gradient weights beta, contrastive cross-covariance S(beta));
-- ``spectral`` (Lemma 2.1's SVD minimiser, the spectral solver), ``optim`` (gradient descent),
-  ``estimators`` (the closed-form MMCL encoders): Chapters 1-2;
-- ``data`` (the latent-factor model), ``metrics`` (sin-theta distance, retrieval accuracy),
-  ``baselines`` (PCA, unimodal contrastive learning with random masking), ``sweep`` (seeded
-  parameter sweeps): Chapters 3-4;
-- ``training`` (the paper's minibatch AdamW recipe), ``unpaired`` (pair detection, the unpaired
-  loss, matching), ``unpaired_experiment`` (the Section 5.1 reproduction): Chapter 5;
-- ``real_data`` (scikit-learn's digits as two modalities), ``graph`` (class-level pairing graphs,
-  multi-positive InfoNCE, spectral co-clustering): Chapter 6;
-- ``explorer`` (interactive figures, live or static) and ``scale`` (experiment sizes): every chapter.
+- ``similarity``: inner-product and cosine similarities, and the one chain rule to the encoders;
+- ``losses``: the loss family (eq. 2.1), its gradient weights beta (also at given similarities) and
+  the contrastive cross-covariance S(beta) (Chapters 1-2);
+- ``spectral``: Lemma 2.1's SVD minimiser, the closed-form MMCL estimator, SVD alignment (Chapter 2);
+- ``solvers``: gradient descent and the spectral solver, with one result type ``FitResult``;
+- ``training``: the paper's minibatch AdamW recipe (Section 5.1; Chapter 5);
+- ``data``: the latent-factor model with wrongly matched pairs (Section 3; Chapters 3-4);
+- ``real_data``: real multi-view data shipped with the library (Chapter 6);
+- ``metrics``: sin-theta and subspace error, the random-subspace level, retrieval and
+  nearest-prototype accuracy;
+- ``baselines``: PCA and unimodal contrastive learning (Chapter 4);
+- ``unpaired``: detecting hidden pairs in unpaired data (Section 4; Chapters 5-6);
+- ``graph``: class-level pairing graphs and their spectral denoising (Section 5.2; Chapter 6);
+- ``_validation``: the input checks behind every public function.
+
+The book's own machinery (interactive figures, experiment sizes, sweeps, experiment drivers) lives
+in the subpackage ``mmcl_lib.book``; nothing above imports it.
 """
 
 __version__ = "0.1.0"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import data, losses, metrics, solvers, spectral
+from mmcl_lib import losses, spectral
 
 rng = np.random.default_rng(0)
 X, Y = rng.standard_normal((6, 4)), rng.standard_normal((6, 3))
@@ -72,50 +72,3 @@ def test_beta_must_be_square_and_nonnegative():
         losses.contrastive_cross_covariance(X, Y, np.ones((5, 6)))
     with pytest.raises(ValueError, match="non-negative"):
         losses.contrastive_cross_covariance(X, Y, -np.ones((6, 6)))
-
-
-@pytest.mark.parametrize("r", [0, 4, 2.5, True])
-def test_rank_must_fit_the_dimensions(r):
-    with pytest.raises(ValueError, match="r must be an integer"):
-        spectral.svd_minimizer(np.ones((4, 3)), r, 1.0)
-    with pytest.raises(ValueError, match="r must be an integer"):
-        data.LatentFactorModel.random(4, 3, r, np.random.default_rng(0))
-
-
-@pytest.mark.parametrize("eta", [0, -0.1, 1.5, np.nan])
-def test_eta_must_be_a_fraction(eta):
-    model = data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(0))
-    with pytest.raises(ValueError, match="eta"):
-        model.sample(10, np.random.default_rng(1), eta=eta)
-
-
-def test_data_model_needs_a_generator_and_valid_parts():
-    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
-        data.haar_orthonormal(4, 2, 0)
-    with pytest.raises(ValueError, match="orthonormal"):
-        data.LatentFactorModel(np.ones((4, 2)), np.eye(3)[:, :2], np.eye(2), 1.0, 1.0)
-    with pytest.raises(ValueError, match="positive definite"):
-        data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(0), latent_cov=-np.eye(2))
-    with pytest.raises(ValueError, match="noise_std1 must have length 4"):
-        data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(0), noise_std1=[1.0, 2.0])
-    with pytest.raises(ValueError, match="n must be an integer"):
-        data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(0)).sample(1, np.random.default_rng(0))
-
-
-def test_metrics_reject_bad_bases():
-    U = np.eye(5)[:, :2]
-    with pytest.raises(ValueError, match="orthonormal columns"):
-        metrics.sin_theta(2 * U, U)
-    with pytest.raises(ValueError, match="U must have 5 rows"):
-        metrics.sin_theta(U, np.eye(4)[:, :2])
-    with pytest.raises(ValueError, match="rank below"):
-        metrics.orthonormal_basis(np.ones((5, 2)))
-    with pytest.raises(ValueError, match="similarity"):
-        metrics.retrieval_accuracy(G1, G2, X, Y, similarity="dot")
-
-
-def test_gradient_descent_checks_its_settings():
-    with pytest.raises(ValueError, match="tol"):
-        solvers.gradient_descent(LOSS, G1, G2, X, Y, tol=0)
-    with pytest.raises(ValueError, match="max_iter"):
-        solvers.gradient_descent(LOSS, G1, G2, X, Y, max_iter=-1)

@@ -5,16 +5,12 @@ import itertools
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from mmcl_lib import baselines, data, metrics
+from mmcl_lib.book import sweep
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_blas_thread():
-    """Many tiny products: one BLAS thread is faster and avoids oversubscribing a shared machine."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 
 def _rank_one_model(angle, latent_var, noise_var):
@@ -107,13 +103,6 @@ def test_sample_estimators_approach_their_population_targets():
         assert 2.5 < small_n / large_n < 6.5, k       # sqrt(16) = 4
 
 
-def test_heteroskedastic_std_profile():
-    std = data.heteroskedastic_std(10, 0.7, 9.0)
-    assert np.mean(std**2) == pytest.approx(0.49)
-    assert std.max() ** 2 / std.min() ** 2 == pytest.approx(9.0)
-    np.testing.assert_allclose(data.heteroskedastic_std(5, 2.0), 2.0)
-    with pytest.raises(ValueError, match="ratio"):
-        data.heteroskedastic_std(5, 1.0, 0.5)
 
 
 def test_correlated_noise_biases_the_cross_covariance_by_simulation():
@@ -178,3 +167,28 @@ def test_mmcl_first_order_error_matches_simulation():
         np.sqrt(3 * 7 * 0.25 * 5.0 / (0.25 * 100)))
     with pytest.raises(ValueError, match="noise_corr"):
         baselines.mmcl_first_order_error(data.LatentFactorModel.random(5, 5, 1, rng, noise_corr=0.5), 10)
+
+
+# --------------------------------------------------------------------------- recovery rates (Chapters 3-4)
+
+def _errors(rng, n, eta, d=20, r=3):
+    model = data.LatentFactorModel.random(d, d, r, rng, noise_std1=data.heteroskedastic_std(d, 0.8, 10.0))
+    return baselines.recovery_errors(model, model.sample(n, rng, eta=eta), rng)
+
+
+def test_mmcl_error_decays_like_one_over_sqrt_n():
+    res = sweep.sweep(_errors, {"n": [500, 2000, 8000], "eta": [1.0]}, 8, common_random_numbers=True)
+    slope = sweep.loglog_slope(res.grid["n"], res.mean("mmcl")[:, 0])
+    assert -0.65 < slope < -0.35
+    # PCA does not converge to the features under heteroskedastic noise: its error stays put
+    pca = res.mean("pca")[:, 0]
+    assert pca[-1] > 0.5 * pca[0]
+
+
+def test_error_shrinks_as_eta_grows_and_scales_like_one_over_eta():
+    etas = [0.25, 0.5, 1.0]
+    res = sweep.sweep(_errors, {"n": [20_000], "eta": etas}, 8, common_random_numbers=True)
+    mean = res.mean("mmcl")[0]
+    assert np.all(np.diff(mean) < 0)
+    scaled = mean * np.array(etas)                 # about constant in the small-error regime
+    assert scaled.max() / scaled.min() < 1.5

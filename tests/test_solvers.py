@@ -1,4 +1,5 @@
-"""The spectral solver (Chapter 2): it reaches gradient descent's stationary point, and its stopping rule."""
+"""The solvers (mmcl_lib.solvers): gradient descent reaches Lemma 2.1's minimum; the spectral solver reaches
+gradient descent's stationary point; their stopping rules and checks."""
 
 import numpy as np
 import pytest
@@ -99,13 +100,6 @@ def test_without_damping_the_plain_iteration_can_fail():
     assert np.any(np.diff(plain.history.loss) > 0)
 
 
-def test_svd_alignment_is_zero_for_lemma_2_1_minimiser():
-    G1, G2, X, Y = problem(8)
-    loss = losses.linear(rho=1.0)
-    S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
-    s1, s2, sigma = spectral.svd_alignment(loss, *spectral.svd_minimizer(S, 2, 1.0), X, Y)
-    assert s1 < 1e-10 and s2 < 1e-10
-    np.testing.assert_allclose(sigma, np.linalg.svd(S, compute_uv=False), rtol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -122,3 +116,39 @@ def test_bad_inputs(kwargs, match):
     loss = args.pop("loss")
     with pytest.raises(ValueError, match=match):
         solvers.spectral_solver(loss, G1, G2, X, Y, **args)
+
+
+# --------------------------------------------------------------------------- gradient descent
+
+def test_gradient_descent_on_the_linear_loss_reaches_the_svd_minimum():
+    _, _, X, Y = problem(0)
+    rho, r = 1.0, 2
+    loss = losses.linear(rho=rho)
+    rng = np.random.default_rng(4)
+    G1, G2 = 0.1 * rng.standard_normal((r, 6)), 0.1 * rng.standard_normal((r, 5))
+    S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))   # constant for this loss
+    fit = solvers.gradient_descent(loss, G1, G2, X, Y, tol=1e-9, max_iter=20000)
+    assert fit.converged
+    assert fit.history.loss[-1] == pytest.approx(spectral.linear_loss_minimum(S, r, rho), rel=1e-9)
+    values = np.array(fit.history.loss)
+    assert np.all(np.diff(values) <= 1e-12 * np.abs(values[1:]))    # never uphill beyond rounding
+    U, s, Vt = np.linalg.svd(S)
+    np.testing.assert_allclose(fit.G1.T @ fit.G2, (U[:, :r] * s[:r]) @ Vt[:r] / rho, atol=1e-7)
+
+
+def test_gradient_descent_stops_at_max_iter_and_records_iterates():
+    _, _, X, Y = problem(5)
+    rng = np.random.default_rng(6)
+    G1, G2 = rng.standard_normal((2, 6)), rng.standard_normal((2, 5))
+    fit = solvers.gradient_descent(losses.clip(1.0, rho=0.5), G1, G2, X, Y, max_iter=7, tol=1e-14,
+                                 record_every=3)
+    assert not fit.converged and fit.n_iter == 7
+    assert len(fit.history.loss) == 8
+    assert [t for t, *_ in fit.history.iterates] == [0, 3, 6]
+
+
+def test_gradient_descent_checks_its_settings():
+    with pytest.raises(ValueError, match="tol"):
+        solvers.gradient_descent(losses.clip(1.0), *problem(0), tol=0)
+    with pytest.raises(ValueError, match="max_iter"):
+        solvers.gradient_descent(losses.clip(1.0), *problem(0), max_iter=-1)

@@ -194,16 +194,3 @@ def test_unpaired_learners_reject_bad_inputs(instance):
         unpaired_loss(G1, G2, pairs.X, pairs.Y, tau=0.0)
 
 
-def test_experiment_summary_agrees_with_the_runs():
-    from mmcl_lib.book.unpaired_experiment import markdown_table, run_seed, summarise
-    settings = dict(d1=8, d2=7, r=3, n=60, n_test=200, epochs=2, batch_size=20)
-    runs = [run_seed(seed, [40, 80], **settings) for seed in (0, 1)]
-    summary = summarise(runs)
-    pu = np.array([run["accuracy"]["paired_unpaired"] for run in runs])
-    np.testing.assert_allclose(summary["methods"]["paired_unpaired"]["mean"], pu.mean(0))
-    np.testing.assert_allclose(summary["methods"]["paired_unpaired"]["std"], pu.std(0, ddof=1))
-    oracle = [run["accuracy"]["oracle"] for run in runs]        # does not depend on N
-    assert summary["methods"]["oracle"]["mean"] == [pytest.approx(np.mean(oracle))] * 2
-    assert markdown_table(summary).count("\n") == 1 + len(summary["methods"])
-    with pytest.raises(ValueError, match="methods"):
-        run_seed(0, [40], methods=("paired_only", "magic"), **settings)
