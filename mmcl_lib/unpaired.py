@@ -35,6 +35,7 @@ from typing import Callable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.special import logsumexp
 
 from . import _validation as check
 from . import similarity as sim
@@ -249,3 +250,121 @@ def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *
         if callback is not None:
             evaluations.append(callback(k, G1, G2, rows, cols))
     return FitResult(G1, G2, False, rounds, History(), evaluations=evaluations, pairs=(rows, cols))
+
+
+# --------------------------------------------------------------------------- Section 5.3: a teacher
+
+def teacher_pseudo_positives(teacher_logits) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudo-positives from a teacher's m_x x m_y logits (the paper's Section 5.3).
+
+    Returns ``(best_x, best_y)``: ``best_x[j] = argmax_i l0_ij``, the teacher's best x for y_j, and
+    ``best_y[i] = argmax_j l0_ij``, its best y for x_i. (The authors' notebook reads the student's
+    logits at the transposed positions, ``l[j, best_x[j]]`` and ``l[best_y[i], i]``; that coincides
+    with the rule only when the batch is paired along its diagonal. Here the entries are
+    ``l[best_x[j], j]`` and ``l[i, best_y[i]]``, right on truly unpaired data.)
+    """
+    L0 = check.as_matrix(teacher_logits, "teacher_logits")
+    return np.argmax(L0, axis=0), np.argmax(L0, axis=1)
+
+
+def teacher_loss(G1, G2, X, Y, best_x, best_y, *, tau: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
+    """The student's loss of Section 5.3: CLIP with the teacher's pseudo-positives in place of the diagonal.
+
+    With cosine logits ``l = s / tau`` of the m_x x's and m_y y's of a batch,
+
+        L = 1/2 [ mean_j (logsumexp_i l_ij - l_{best_x[j], j}) + mean_i (logsumexp_j l_ij - l_{i, best_y[i]}) ].
+
+    Returns the value and the gradients ``(dL/dG1, dL/dG2)``. With ``best_x = best_y = arange(m)``
+    it is the CLIP loss :func:`mmcl_lib.losses.clip` (cosine similarity).
+    """
+    tau = check.positive(tau, "tau")
+    X = check.as_matrix(X, "X", min_rows=2)
+    Y = check.as_matrix(Y, "Y", min_rows=2)
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    mx, my = X.shape[0], Y.shape[0]
+    best_x, best_y = np.asarray(best_x), np.asarray(best_y)
+    for idx, length, high, name in ((best_x, my, mx, "best_x"), (best_y, mx, my, "best_y")):
+        if idx.shape != (length,) or not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= high:
+            raise ValueError(f"{name} must hold {length} integer indices in 0..{high - 1}")
+    emb = sim.embed(G1, G2, X, Y, "cosine")
+    logits = sim.matrix(emb) / tau
+    lse_rows, lse_cols = logsumexp(logits, axis=1), logsumexp(logits, axis=0)
+    cols, rows = np.arange(my), np.arange(mx)
+    value = 0.5 * (np.mean(lse_cols - logits[best_x, cols]) + np.mean(lse_rows - logits[rows, best_y]))
+    d_cols = np.exp(logits - lse_cols[None, :])
+    d_cols[best_x, cols] -= 1.0
+    d_rows = np.exp(logits - lse_rows[:, None])
+    d_rows[rows, best_y] -= 1.0
+    dS = 0.5 * (d_cols / my + d_rows / mx) / tau
+    dG1, dG2 = sim.backward(dS, emb, X, Y)
+    return float(value), dG1, dG2
+
+
+def gate_accepts(score: float, best: float, factor: float = 1.1) -> bool:
+    """The validation gate of Section 5.3: the student replaces the teacher iff ``score > factor * best``."""
+    return bool(float(score) > check.positive(factor, "factor") * float(best))
+
+
+def teacher_self_training(X_unpaired, Y_unpaired, G1, G2, validation: Callable, *, rng: np.random.Generator,
+                          loops: int = 20, epochs_per_loop: int = 5, batch_size: int = 64, lr: float = 2e-5,
+                          gate: float = 1.1, tau: float = 1.0, streams: int = 1,
+                          callback: Callable | None = None) -> FitResult:
+    """Phase 2 of the paper's Section 5.3: self-training on unpaired data with a gated teacher.
+
+    Start with student = teacher = ``(G1, G2)`` (the phase-1 CLIP encoders) and ``best =
+    validation(G1, G2)`` (an accuracy on a paired validation set). Each of ``loops`` loops runs
+    ``epochs_per_loop`` epochs of minibatch AdamW (learning rate ``lr``; one optimiser for all
+    loops) on :func:`teacher_loss`, with pseudo-positives from the frozen teacher's logits on each
+    batch (:func:`teacher_pseudo_positives`); then, if ``validation(student) > gate * best``
+    (:func:`gate_accepts`), the student becomes the teacher and ``best`` its score. The student is
+    never reset: it keeps training from where it is, as in the authors' notebook.
+
+    ``streams=1`` draws batches as rows of ``X_unpaired`` and ``Y_unpaired`` together (the
+    authors' data loader, which keeps their class-aligned order); ``streams=2`` draws x's and y's
+    independently (no pairing information at all). ``callback(epoch, G1, G2)`` is called after every
+    epoch with the student. Returns a :class:`~mmcl_lib.solvers.FitResult` holding the *teacher*
+    (the last accepted model) as ``G1, G2``; ``evaluations`` lists, per loop, ``(student score,
+    accepted)``; ``optimizer`` is the AdamW state; ``history.loss`` the mean batch loss per epoch;
+    the extra attribute ``student`` holds the final student ``(G1, G2)``.
+    """
+    X, Y = check.paired(X_unpaired, Y_unpaired)
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    rng = check.generator(rng)
+    loops = check.integer(loops, "loops", low=0)
+    epochs_per_loop = check.integer(epochs_per_loop, "epochs_per_loop")
+    gate = check.positive(gate, "gate")
+    streams = check.one_of(streams, (1, 2), "streams")
+    if not callable(validation):
+        raise ValueError("validation must be a callable validation(G1, G2) -> score")
+    teacher = (G1.copy(), G2.copy())
+    best = float(validation(G1, G2))
+    optimizer = AdamW(lr=lr)
+    student, losses_, records = (G1, G2), [], []
+
+    def objective(batch, A1, A2):
+        bx, by = batch[0], batch[-1]
+        T1, T2 = teacher
+        teacher_logits = sim.matrix(sim.embed(T1, T2, X[bx], Y[by], "cosine")) / tau
+        best_x, best_y = teacher_pseudo_positives(teacher_logits)
+        value, dG1, dG2 = teacher_loss(A1, A2, X[bx], Y[by], best_x, best_y, tau=tau)
+        return value, dG1, dG2, None
+
+    for loop in range(loops):
+        wrapped = None
+        if callback is not None:
+            def wrapped(epoch, A1, A2, infos, _loop=loop):
+                return callback(_loop * epochs_per_loop + epoch, A1, A2)
+        fit = minibatch_training(objective, *student, X.shape[0], rng=rng, epochs=epochs_per_loop,
+                                 batch_size=batch_size, optimizer=optimizer, callback=wrapped,
+                                 streams=streams)
+        student = (fit.G1, fit.G2)
+        losses_.extend(fit.history.loss)
+        score = float(validation(*student))
+        accepted = gate_accepts(score, best, gate)
+        if accepted:
+            teacher, best = (student[0].copy(), student[1].copy()), score
+        records.append((score, accepted))
+    result = FitResult(teacher[0], teacher[1], False, loops * epochs_per_loop, History(loss=losses_),
+                       optimizer, records)
+    result.student = student
+    return result
