@@ -26,6 +26,11 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from cca_zoo.linear import CCA as ZooCCA
+from cca_zoo.linear import PLS as ZooPLS
+from cca_zoo.linear import RANSACCCA, RidgeCCA
+from sklearn.cross_decomposition import CCA as SklearnCCA
+from sklearn.cross_decomposition import PLSSVD
 
 from . import _validation as check
 from .metrics import orthonormal_basis
@@ -77,9 +82,7 @@ def _inputs(X, Y, r) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def _library(library: str) -> str:
-    if library not in LIBRARIES:
-        raise ValueError(f"library must be one of {LIBRARIES}, got {library!r}")
-    return library
+    return check.one_of(library, LIBRARIES, "library")
 
 
 def _finish(X, Y, W1, W2, r: int, method: str, library: str) -> LinearFit:
@@ -104,11 +107,9 @@ def pls_svd(X, Y, r: int, *, library: str = "scikit-learn") -> LinearFit:
     """
     X, Y, r = _inputs(X, Y, r)
     if _library(library) == "scikit-learn":
-        from sklearn.cross_decomposition import PLSSVD
         model = PLSSVD(n_components=r, scale=False).fit(X, Y)
         return _finish(X, Y, model.x_weights_, model.y_weights_, r, "pls", library)
-    from cca_zoo.linear import PLS
-    model = PLS(n_components=r).fit([X, Y])
+    model = ZooPLS(n_components=r).fit([X, Y])
     return _finish(X, Y, *model.weights_, r, "pls", library)
 
 
@@ -123,11 +124,9 @@ def cca(X, Y, r: int, *, library: str = "cca-zoo", max_iter: int = 5000) -> Line
     X, Y, r = _inputs(X, Y, r)
     max_iter = check.integer(max_iter, "max_iter")
     if _library(library) == "scikit-learn":
-        from sklearn.cross_decomposition import CCA
-        model = CCA(n_components=r, scale=False, max_iter=max_iter, tol=1e-10).fit(X, Y)
+        model = SklearnCCA(n_components=r, scale=False, max_iter=max_iter, tol=1e-10).fit(X, Y)
         return _finish(X, Y, model.x_rotations_, model.y_rotations_, r, "cca", library)
-    from cca_zoo.linear import CCA
-    model = CCA(n_components=r).fit([X, Y])
+    model = ZooCCA(n_components=r).fit([X, Y])
     return _finish(X, Y, *model.weights_, r, "cca", library)
 
 
@@ -139,7 +138,6 @@ def ridge_cca(X, Y, r: int, *, shrinkage: float = 0.1) -> LinearFit:
     """
     X, Y, r = _inputs(X, Y, r)
     c = check.fraction(shrinkage, "shrinkage", low_open=False)
-    from cca_zoo.linear import RidgeCCA
     model = RidgeCCA(n_components=r, shrinkage=c).fit([X, Y])
     return _finish(X, Y, *model.weights_, r, "ridge_cca", "cca-zoo")
 
@@ -158,7 +156,6 @@ def ransac_cca(X, Y, r: int, rng: np.random.Generator, *, shrinkage: float = 0.1
     c = check.fraction(shrinkage, "shrinkage", low_open=False)
     min_samples = check.fraction(min_samples, "min_samples")
     max_trials = check.integer(max_trials, "max_trials")
-    from cca_zoo.linear import RANSACCCA
     seed = int(rng.integers(2**31 - 1))
     model = RANSACCCA(n_components=r, shrinkage=c, min_samples=min_samples, max_trials=max_trials,
                       random_state=seed).fit([X, Y])

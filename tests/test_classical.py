@@ -1,0 +1,169 @@
+"""Chapter 7: MMCL among its classical relatives (PLS-SVD, CCA, ridge CCA, RANSAC CCA, CLIP).
+
+The first tests check identities exactly (MMCL is PLS-SVD; ridge CCA's endpoints; CCA's invariance);
+the others check, on a few seeds with margins, the comparisons the chapter measures.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from mmcl_lib import classical, data, metrics
+from mmcl_lib.book import relatives_experiment as rx
+from mmcl_lib.book import sweep
+from mmcl_lib.spectral import closed_form_mmcl
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
+def _sample(n=300, d1=12, d2=9, r=3, seed=1, noise=0.5):
+    rng = np.random.default_rng(seed)
+    model = data.LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise)
+    return model, model.sample(n, rng)
+
+
+@pytest.mark.parametrize("library", classical.LIBRARIES)
+def test_closed_form_mmcl_equals_pls_svd_of_both_libraries(library):
+    _, s = _sample()
+    G1, G2 = closed_form_mmcl(s.X, s.Y, 3)
+    P1, P2 = classical.pls_svd(s.X, s.Y, 3, library=library).subspaces()
+    assert metrics.sin_theta(P1, metrics.orthonormal_basis(G1.T)) < 1e-8
+    assert metrics.sin_theta(P2, metrics.orthonormal_basis(G2.T)) < 1e-8
+
+
+def test_ridge_cca_is_cca_at_zero_shrinkage_and_pls_at_one():
+    _, s = _sample()
+    for c, other in ((0.0, classical.cca(s.X, s.Y, 3)), (1.0, classical.pls_svd(s.X, s.Y, 3))):
+        ridge = classical.ridge_cca(s.X, s.Y, 3, shrinkage=c)
+        for A, B in zip(ridge.subspaces(), other.subspaces()):
+            assert metrics.sin_theta(A, B) < 1e-8
+
+
+def test_scikit_learn_and_cca_zoo_cca_agree():
+    _, s = _sample()
+    a, b = classical.cca(s.X, s.Y, 3), classical.cca(s.X, s.Y, 3, library="scikit-learn")
+    assert metrics.sin_theta(a.subspaces()[0], b.subspaces()[0]) < 1e-5
+    assert np.allclose(classical.canonical_correlations(s.X, s.Y, a),
+                       classical.canonical_correlations(s.X, s.Y, b), atol=1e-8)
+
+
+def _variates(X, G):
+    """Orthonormal basis (n x r) of the embeddings X G^T of the centred data: what any encoder outputs."""
+    return metrics.orthonormal_basis((X - X.mean(axis=0)) @ G.T)
+
+
+def test_cca_is_invariant_to_an_invertible_map_of_one_modality_and_mmcl_is_not():
+    _, s = _sample()
+    A = np.random.default_rng(7).standard_normal((12, 12)) + 3 * np.eye(12)   # invertible, far from orthogonal
+    assert np.linalg.cond(A) < 1e3
+    XA = s.X @ A                                                               # x -> A^T x
+    before, after = classical.cca(s.X, s.Y, 3), classical.cca(XA, s.Y, 3)
+    assert metrics.sin_theta(_variates(XA, after.encoders[0]), _variates(s.X, before.encoders[0])) < 1e-8
+    assert np.allclose(classical.canonical_correlations(s.X, s.Y, before),
+                       classical.canonical_correlations(XA, s.Y, after), atol=1e-10)
+    G1, G2 = closed_form_mmcl(s.X, s.Y, 3)
+    H1, H2 = closed_form_mmcl(XA, s.Y, 3)
+    assert metrics.sin_theta(_variates(XA, H1), _variates(s.X, G1)) > 0.1
+    assert metrics.sin_theta(_variates(s.Y, H2), _variates(s.Y, G2)) > 1e-3     # even the other modality moves
+
+
+def test_pls_correlations_are_below_the_canonical_correlations():
+    _, s = _sample()
+    rho_cca = classical.canonical_correlations(s.X, s.Y, classical.cca(s.X, s.Y, 3))
+    rho_pls = classical.canonical_correlations(s.X, s.Y, classical.pls_svd(s.X, s.Y, 3))
+    assert rho_pls[0] < rho_cca[0] + 1e-12 and rho_pls.sum() < rho_cca.sum()
+
+
+def test_cca_weights_are_biased_by_loud_noise_but_its_loadings_are_not():
+    rng = np.random.default_rng(3)
+    loud = data.LatentFactorModel.random(20, 20, 4, rng, noise_std1=rx.noise_std(20, 0.5, 100.0, 3))
+    quiet = data.LatentFactorModel.random(20, 20, 4, rng, noise_std1=0.5)
+    for model, weights_biased in ((loud, True), (quiet, False)):
+        s = model.sample(40000, rng)
+        f = classical.cca(s.X, s.Y, 4)
+        w_err = metrics.sin_theta(f.subspaces()[0], model.U1)
+        assert metrics.sin_theta(f.subspaces("loadings")[0], model.U1) < 0.05
+        assert metrics.subspace_error(closed_form_mmcl(s.X, s.Y, 4)[0], model.U1) < 0.05
+        assert (w_err > 0.5) if weights_biased else (w_err < 0.1)
+
+
+def _sweep(fn, grid, seeds=4):
+    return sweep.sweep(fn, grid, seeds, common_random_numbers=True)
+
+
+def test_cca_retrieves_far_better_than_mmcl_under_loud_noise_on_a_few_coordinates():
+    res = _sweep(lambda rng, ratio: rx.compare(rng, ratio=ratio, loud=3, methods=("mmcl", "cca")), {"ratio": [1.0, 100.0]})
+    assert abs(res.mean("cca_ret")[0] - res.mean("mmcl_ret")[0]) < 0.05        # isotropic noise: a tie
+    assert res.mean("cca_ret")[1] > res.mean("mmcl_ret")[1] + 0.3               # loud coordinates: CCA wins
+    assert np.all(res["cca_ret"][1] > res["mmcl_ret"][1])                        # on every seed
+
+
+def test_cca_breaks_when_d_approaches_n_and_ridge_cca_and_mmcl_do_not():
+    res = _sweep(lambda rng, d: rx.compare(rng, n=100, d=d), {"d": [10, 75]})
+    level = metrics.random_subspace_level(75, 4)
+    assert res.mean("cca_load")[1] > 0.9 * level and res.mean("cca_ret")[1] < 0.02
+    assert res.mean("ridge_cca_load")[1] < 0.55 * level and res.mean("mmcl")[1] < 0.55 * level
+    assert res.mean("mmcl_ret")[1] > res.mean("ridge_cca_ret")[1] > res.mean("cca_ret")[1]
+
+
+def test_mmcl_beats_cca_at_small_n_and_they_tie_at_large_n():
+    res = _sweep(lambda rng, n: rx.compare(rng, n=n, methods=("mmcl", "cca")), {"n": [30, 1000]})
+    assert res.mean("cca_load")[0] > res.mean("mmcl")[0] + 0.3
+    assert abs(res.mean("cca_load")[1] - res.mean("mmcl")[1]) < 0.03
+
+
+def test_cca_follows_the_one_over_eta_law_at_first_then_degrades_faster_than_mmcl():
+    res = _sweep(lambda rng, eta: rx.compare(rng, eta=eta, ratio=10.0, methods=("mmcl", "cca")),
+                 {"eta": [1.0, 0.5, 0.125]}, seeds=6)
+    cca, mmcl = res.mean("cca_load"), res.mean("mmcl")
+    assert 1.6 < cca[1] / cca[0] < 2.6 and 1.6 < mmcl[1] / mmcl[0] < 2.6      # halving eta: about twice the error
+    assert cca[2] > mmcl[2] + 0.2                                              # many wrong pairs: CCA worse
+    assert res.mean("mmcl_ret")[2] > res.mean("cca_ret")[2]
+
+
+def test_ransac_cca_improves_on_cca_with_wrong_pairs_but_retrieves_worse_than_mmcl():
+    res = _sweep(lambda rng, eta: rx.compare(rng, eta=eta, ratio=10.0, methods=("mmcl", "cca", "ransac_cca")),
+                 {"eta": [0.5, 0.25]})
+    assert np.all(res.mean("ransac_cca_load") < res.mean("cca_load"))
+    assert res.mean("mmcl_ret")[1] > res.mean("ransac_cca_ret")[1]
+
+
+def test_clip_moves_from_pls_towards_cca_as_the_temperature_falls():
+    rng = np.random.default_rng(0)
+    model = data.LatentFactorModel.random(20, 20, 4, rng, noise_std1=rx.noise_std(20, 0.5, 100.0, 3))
+    s = model.sample(600, rng)
+    pls = metrics.orthonormal_basis(closed_form_mmcl(s.X, s.Y, 4)[0].T)
+    cca = classical.cca(s.X, s.Y, 4).subspaces()[0]
+    dist = {}
+    for tau in (0.3, 3.0):
+        B = metrics.orthonormal_basis(rx.clip_encoders(s.X, s.Y, 4, rng, tau=tau)[0].T)
+        dist[tau] = (metrics.sin_theta(B, pls), metrics.sin_theta(B, cca))
+    assert dist[3.0][0] < dist[3.0][1]            # warm: closer to PLS (MMCL) than to CCA
+    assert dist[0.3][1] < dist[0.3][0]            # cold: closer to CCA than to PLS
+    assert dist[0.3][0] > dist[3.0][0]
+
+
+def test_ridge_cca_retrieves_better_than_mmcl_and_cca_on_the_digits_with_few_pairs():
+    res = _sweep(lambda rng, n_train: rx.digits_compare(rng, views=("fac", "kar"), n_train=n_train, shrinkages=(0.1,)),
+                 {"n_train": [300]}, seeds=2)
+    assert res.mean("ridge_cca_0.1_ret")[0] > max(res.mean("mmcl_ret")[0], res.mean("cca_ret")[0]) + 0.2
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda X, Y: classical.pls_svd(X, Y, 0), "r must"),
+    (lambda X, Y: classical.pls_svd(X, Y, 10), "r must"),
+    (lambda X, Y: classical.pls_svd(X, Y[:-1], 2), "same number of samples"),
+    (lambda X, Y: classical.pls_svd(X, Y, 2, library="numpy"), "library must"),
+    (lambda X, Y: classical.cca(np.where(X > 0, np.nan, X), Y, 2), "NaN"),
+    (lambda X, Y: classical.ridge_cca(X, Y, 2, shrinkage=1.5), "shrinkage"),
+    (lambda X, Y: classical.ransac_cca(X, Y, 2, 0), "rng"),
+    (lambda X, Y: classical.fit("svd", X, Y, 2), "method must"),
+    (lambda X, Y: classical.fit("ransac_cca", X, Y, 2), "rng"),
+    (lambda X, Y: classical.pls_svd(X, Y, 2).subspaces("scores"), "which"),
+    (lambda X, Y: classical.canonical_correlations(X, Y, None), "fit_result"),
+])
+def test_bad_inputs_raise_clear_errors(call, message):
+    _, s = _sample(n=40)
+    with pytest.raises(ValueError, match=message):
+        call(s.X, s.Y)
