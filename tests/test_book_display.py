@@ -1,0 +1,266 @@
+"""The book's display helpers (mmcl_lib.book.display): glue, figure style, ticks, bands, tables."""
+
+from __future__ import annotations
+
+import html
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mmcl_lib.book import display, sweep  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _restore_rc():
+    with matplotlib.rc_context():
+        yield
+    plt.close("all")
+
+
+# --- glue_values ----------------------------------------------------------------------------------
+
+def test_glue_values_converts_numpy_scalars_to_plain_numbers():
+    glued = display.glue_values(a=np.float64(0.5), b=np.int64(3), c=np.array(2.0), d="text",
+                                e=np.bool_(True))
+    assert glued == {"a": 0.5, "b": 3, "c": 2.0, "d": "text", "e": True}
+    assert [type(v) for v in glued.values()] == [float, int, float, str, bool]
+    assert repr(glued["a"]) == "0.5"     # what myst-nb's {glue:text}`a:.3f` can parse
+
+
+def test_glue_values_accepts_a_mapping_for_names_that_are_not_identifiers():
+    assert display.glue_values({"ch5-gain": 1.5}, x=2) == {"ch5-gain": 1.5, "x": 2}
+
+
+@pytest.mark.parametrize("values, named", [({"": 1}, {}), ({3: 1}, {}), ({"x": 1}, {"x": 2})])
+def test_glue_values_rejects_bad_names(values, named):
+    with pytest.raises(ValueError, match="glue_values"):
+        display.glue_values(values, **named)
+
+
+def test_glue_values_outside_a_kernel_prints_nothing():
+    """In a plain Python process (no IPython kernel) nothing is glued or printed."""
+    code = "from mmcl_lib.book.display import glue_values; glue_values(x=1.0, y='a')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "" and out.stderr == ""
+
+
+def test_glue_values_without_myst_nb_does_nothing_and_never_fails():
+    """A kernel without myst-nb (Colab): the import of myst_nb fails, glue_values still works."""
+    code = textwrap.dedent("""
+        import sys
+        sys.modules["myst_nb"] = None          # makes `import myst_nb` raise ImportError
+        from IPython.core.interactiveshell import InteractiveShell
+        InteractiveShell.instance()            # as inside a kernel
+        from mmcl_lib.book import display
+        assert display._myst_glue is None
+        print(display.glue_values(x=1.5))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "{'x': 1.5}"
+
+
+def test_glue_values_in_a_kernel_glues_each_value_with_myst_nb():
+    """In an IPython shell with myst-nb, each value goes out as a hidden myst-nb glue output."""
+    code = textwrap.dedent("""
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        shown = []
+        shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append((data, metadata))
+        from mmcl_lib.book.display import glue_values
+        glue_values(alpha=0.25, beta=3)
+        for data, metadata in shown:
+            print(metadata["scrapbook"]["name"], sorted(data.items()))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    # display=False: only myst-nb's record mime type, no text/plain a reader would see
+    assert out.stdout.strip().splitlines() == [
+        "alpha [('application/papermill.record/text/plain', '0.25')]",
+        "beta [('application/papermill.record/text/plain', '3')]",
+    ]
+
+
+# --- house style and subplots ------------------------------------------------------------------------
+
+def test_house_style_sets_readable_fonts_at_the_rendered_width():
+    applied = display.use_house_style()
+    assert applied == display.HOUSE_STYLE
+    rc = matplotlib.rcParams
+    width_px = rc["figure.figsize"][0] * rc["figure.dpi"]
+    assert 560 <= width_px <= 700          # shown at about 620 px: scaled by at least 0.88
+    shrink = min(1.0, 620 / width_px)
+    for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
+        px = float(rc[key]) / 72 * rc["figure.dpi"] * shrink
+        assert px >= 11.5, f"{key}: {px:.1f} px on screen"
+
+
+def test_subplots_allows_at_most_two_panels_side_by_side():
+    display.use_house_style()
+    fig, axes = display.subplots(2, 2)
+    assert axes.shape == (2, 2)
+    assert fig.get_size_inches()[0] == pytest.approx(display.FIG_WIDTH)
+    with pytest.raises(ValueError, match="ncols"):
+        display.subplots(1, 3)
+    with pytest.raises(ValueError, match="figsize"):
+        display.subplots(1, 2, figsize=(12, 3))
+    with pytest.raises(ValueError, match="height"):
+        display.subplots(1, 1, height=-1)
+    with pytest.raises(ValueError, match="nrows"):
+        display.subplots(0, 1)
+
+
+def test_house_style_lifts_a_line_at_the_minimum_off_the_axis():
+    display.use_house_style()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1, 2], [0.0, 0.0, 1.0])
+    low, high = ax.get_ylim()
+    assert low < 0 and (0 - low) / (high - low) > 0.03
+
+
+# --- ticks ----------------------------------------------------------------------------------------
+
+def _labels(ax, axis="x"):
+    fig = ax.figure
+    fig.canvas.draw()
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    low, high = sorted(ax.get_xlim() if axis == "x" else ax.get_ylim())
+    return [(t.get_loc(), t.label1.get_text()) for t in a.get_major_ticks()
+            if t.label1.get_visible() and t.label1.get_text() and low <= t.get_loc() <= high]
+
+
+def test_integer_ticks_leave_no_fractional_tick():
+    fig, ax = plt.subplots()
+    ax.imshow(np.zeros((18, 5)))
+    display.integer_ticks(ax, "both")
+    for axis in ("x", "y"):
+        locs = [loc for loc, _ in _labels(ax, axis)]
+        assert locs and all(float(loc).is_integer() for loc in locs), locs
+    with pytest.raises(ValueError, match="axis"):
+        display.integer_ticks(ax, "z")
+
+
+def test_without_help_a_narrow_log_axis_has_at_most_one_label():
+    """The problem log_ticks solves (Chapter 5's log axis with one tick label)."""
+    fig, ax = plt.subplots()
+    ax.plot([0.03, 0.08], [1, 2])
+    ax.set_xscale("log")
+    assert len(_labels(ax)) <= 1
+
+
+@pytest.mark.parametrize("lo, hi", [(0.03, 0.08), (200, 5000), (1e-4, 1e4), (0.41, 0.44), (1, 1e12)])
+def test_log_ticks_label_several_values_in_any_range(lo, hi):
+    fig, ax = plt.subplots()
+    ax.plot([lo, hi], [1, 2])
+    display.log_ticks(ax, "x")
+    ax.set_xlim(lo, hi)
+    labels = _labels(ax)
+    assert 2 <= len(labels) <= 9, labels
+    for loc, text in labels:             # every label is the plain value at its tick
+        assert float(text) == pytest.approx(loc, rel=1e-6)
+
+
+def test_log_ticks_at_given_values():
+    fig, ax = plt.subplots()
+    grid = [500, 1000, 2000, 5000]
+    ax.plot(grid, [1, 2, 3, 4])
+    display.log_ticks(ax, "x", values=grid)
+    assert ax.get_xscale() == "log"
+    assert [text for _, text in _labels(ax)] == ["500", "1000", "2000", "5000"]
+    with pytest.raises(ValueError, match="values"):
+        display.log_ticks(ax, "y", values=[0, 1])
+
+
+# --- bands ----------------------------------------------------------------------------------------
+
+def _band_vertices(collection):
+    return collection.get_paths()[0].vertices
+
+
+def test_line_with_band_draws_the_mean_and_the_band_in_one_colour():
+    fig, ax = plt.subplots()
+    x, mean = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 1.5])
+    line = display.line_with_band(ax, x, mean, mean - 0.5, mean + 0.25, label="m", color="C3")
+    np.testing.assert_allclose(line.get_ydata(), mean)
+    (poly,) = ax.collections
+    ys = _band_vertices(poly)[:, 1]
+    assert ys.min() == pytest.approx(0.5) and ys.max() == pytest.approx(2.25)
+    assert matplotlib.colors.same_color(poly.get_facecolor()[0][:3], line.get_color())
+    with pytest.raises(ValueError, match="same length"):
+        display.band(ax, x, mean[:2], mean)
+    with pytest.raises(ValueError, match="alpha"):
+        display.band(ax, x, mean, mean, alpha=0)
+
+
+def test_sweep_band_uses_mean_and_quantiles_of_a_sweep():
+    result = sweep.sweep(lambda rng, a, b: {"v": a * b + rng.normal()}, {"a": [1.0, 2.0], "b": [1.0, 3.0, 5.0]},
+                         seeds=5)
+    fig, ax = plt.subplots()
+    line = display.sweep_band(ax, [1, 3, 5], result, "v", index=np.s_[1], quantiles=(0.2, 0.8))
+    np.testing.assert_allclose(line.get_ydata(), result.mean("v")[1])
+    ys = _band_vertices(ax.collections[0])[:, 1]
+    assert ys.min() == pytest.approx(result.quantile("v", 0.2)[1].min())
+    assert ys.max() == pytest.approx(result.quantile("v", 0.8)[1].max())
+    with pytest.raises(ValueError, match="quantiles"):
+        display.sweep_band(ax, [1, 3, 5], result, "v", index=np.s_[1], quantiles=(0.9, 0.1))
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+class _Cells(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.rows, self._cell = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th"):
+            self.rows[-1].append(self._cell)
+            self._cell = None
+
+
+def test_html_table_has_one_cell_per_value_and_never_wraps_plus_minus():
+    table = display.html_table(["method", "N = 500", "N = 5000"],
+                               [["paired only", display.pm(0.4061, 0.0401), "0.419 ± 0.036"],
+                                ["a < b & c", 0.5, 7]])
+    assert table._repr_html_() == str(table) == table.html
+    parser = _Cells()
+    parser.feed(table.html)
+    nbsp = display.NBSP
+    assert parser.rows == [["method", "N = 500", "N = 5000"],
+                           ["paired only", f"0.406{nbsp}±{nbsp}0.040", f"0.419{nbsp}±{nbsp}0.036"],
+                           ["a < b & c", "0.500", "7"]]
+    assert html.escape("a < b & c") in table.html          # escaped
+    assert table.html.count("white-space:nowrap") >= 3 + 2  # header cells and the ± cells
+    assert "overflow-x:auto" in table.html
+    assert "0.419 ± 0.036" in repr(table)
+
+
+def test_html_table_rejects_ragged_rows_and_bad_alignment():
+    with pytest.raises(ValueError, match="row 1 has 1 cells"):
+        display.html_table(["a", "b"], [[1, 2], [3]])
+    with pytest.raises(ValueError, match="align"):
+        display.html_table(["a", "b"], [[1, 2]], align="lx")
+    with pytest.raises(ValueError, match="header"):
+        display.html_table([], [])
+
+
+def test_pm_formats():
+    assert display.pm(0.5, 0.01234, ".2f") == f"0.50{display.NBSP}±{display.NBSP}0.01"
