@@ -16,6 +16,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import matplotlib
+import nbformat
+from nbclient import NotebookClient
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -63,13 +65,9 @@ def from_html(path: Path) -> list[tuple[str, float, str]]:
 
 def execute_all(notebooks: list[Path], timeout: int) -> list[tuple[str, float, str]]:
     """Run each notebook with nbclient at the default scale; (document, seconds, status) rows."""
-    import nbformat
-    from nbclient import NotebookClient
 
     os.environ["MMCL_SCALE"] = "default"
     os.environ["MMCL_EXPLORER"] = "static"     # precompute the demos' frames, as the book build does
-    # the kernels import this checkout's mmcl_lib, as the benchmarks do
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(C.ROOT), os.environ.get("PYTHONPATH")]))
     rows = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)

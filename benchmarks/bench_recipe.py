@@ -1,4 +1,4 @@
-"""Benchmark 2: time to accuracy on the paper's synthetic setting (paper-notes section 5.1).
+"""Benchmark 2: time to accuracy on the paper's synthetic setting (the paper's Section 5.1).
 
 d1 = 40, d2 = 39, r = 10, noise std 0.3, n = 300 training pairs, 10000 fresh test pairs, data from
 ``mmcl_lib.data.LatentFactorModel``; metric: top-1 cross-modal retrieval accuracy with cosine
@@ -28,13 +28,8 @@ from mmcl_lib.data import LatentFactorModel
 from mmcl_lib.spectral import closed_form_mmcl
 from mmcl_lib.losses import clip
 from mmcl_lib.metrics import retrieval_accuracy
-from mmcl_lib.solvers import gradient_descent
+from mmcl_lib.solvers import gradient_descent, spectral_solver
 from mmcl_lib.training import init_encoders, train_clip
-
-try:
-    from mmcl_lib.solvers import spectral_solver
-except ImportError:                       # written by another helper; reported as pending if absent
-    spectral_solver = None
 
 D1, D2, R, NOISE, N_TRAIN, N_TEST, TAU, RHO = 40, 39, 10, 0.3, 300, 10000, 1.0, 1.0
 RECIPE = "PyTorch recipe (AdamW, batch 50)"
