@@ -31,13 +31,19 @@ def _top_eigenspace(M: np.ndarray, r: int) -> np.ndarray:
 
 
 def remove_diagonal(M) -> np.ndarray:
-    """``M - diag(diag(M))``: the population target of random-masking contrastive learning."""
+    """``M - diag(diag(M))``: the population target of random-masking contrastive learning.
+
+    Paper: Section 3 comparison with unimodal contrastive learning (Ji et al.). Book: ``prop-population-targets`` (Chapter 4).
+    """
     M = check.as_matrix(M, "M")
     return M - np.diag(np.diag(M))
 
 
 def pca(X, r: int) -> np.ndarray:
-    """PCA encoder (r x d): the top-r eigenvectors of the centred sample covariance of ``X``."""
+    """PCA encoder (r x d): the top-r eigenvectors of the centred sample covariance of ``X``.
+
+    Paper: Section 3 (the PCA baseline). Book: ``def-unimodal-baselines`` (Chapter 4).
+    """
     X = check.as_matrix(X, "X", min_rows=2)
     r = check.rank(r, X.shape[1])
     Xc = X - X.mean(axis=0)
@@ -45,7 +51,10 @@ def pca(X, r: int) -> np.ndarray:
 
 
 def random_masks(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
-    """n independent masks (n x d booleans), each coordinate kept with probability 1/2."""
+    """n independent masks (n x d booleans), each coordinate kept with probability 1/2.
+
+    Paper: Section 3 (random-masking augmentation of Ji et al.). Book: ``def-unimodal-baselines`` (Chapter 4).
+    """
     n = check.integer(n, "n")
     d = check.integer(d, "d")
     rng = check.generator(rng)
@@ -59,6 +68,8 @@ def masked_view_cross_covariance(X, masks) -> np.ndarray:
     Entry (k, l) averages ``m_ik (1 - m_il) x_ik x_il``; the diagonal is identically zero and, for
     masks that keep each coordinate with probability 1/2 independently, the off-diagonal has mean
     ``x_ik x_il / 4``: the expectation over the masks is ``remove_diagonal(X^T X / n) / 4``.
+
+    Paper: Section 3 (unimodal contrastive learning, Ji et al.). Book: ``def-unimodal-baselines`` (Chapter 4).
     """
     X = check.as_matrix(X, "X", min_rows=2)
     masks = np.asarray(masks)
@@ -75,6 +86,8 @@ def unimodal_cl(X, r: int, rng: np.random.Generator) -> np.ndarray:
     Draws one mask per sample and returns the top-r eigenspace of
     :func:`masked_view_cross_covariance`, the minimiser of the linear contrastive loss on the two
     views (the SVD argument of Lemma 2.1 applied to a symmetric matrix).
+
+    Paper: Section 3 (unimodal contrastive learning, Ji et al.). Book: ``def-unimodal-baselines`` (Chapter 4).
     """
     X = check.as_matrix(X, "X", min_rows=2)
     r = check.rank(r, X.shape[1])
@@ -86,6 +99,8 @@ def population_errors(model: LatentFactorModel, eta: float = 1.0) -> dict[str, f
 
     ``mmcl``: top-r left singular subspace of ``E[x y^T]``; ``unimodal_cl``: top-r eigenspace of
     ``E[x x^T]`` with its diagonal removed; ``pca``: top-r eigenspace of ``E[x x^T]``.
+
+    Paper: Section 3 (the comparison of MMCL with unimodal CL and PCA). Book: ``prop-population-targets`` (Chapter 4).
     """
     if not isinstance(model, LatentFactorModel):
         raise ValueError(f"model must be a LatentFactorModel, got {type(model).__name__}")
@@ -110,6 +125,8 @@ def mmcl_first_order_error(model: LatentFactorModel, n: int, eta: float = 1.0) -
     For ``Sigma_z = I`` and isotropic noises: ``r (d1 - r) s1^2 (1 + s2^2) / (eta^2 n)``. Only the
     traces of the noise covariances enter (no bias from heteroskedastic noise). Valid when the error
     is small and the two noises are independent (``noise_corr = 0``).
+
+    Paper: not in the paper (derived here, next to Theorem 3.1). Book: ``prop-first-order-error`` (Chapter 3).
     """
     if not isinstance(model, LatentFactorModel):
         raise ValueError(f"model must be a LatentFactorModel, got {type(model).__name__}")
@@ -130,6 +147,8 @@ def recovery_errors(model: LatentFactorModel, sample: PairedSample, rng: np.rand
 
     MMCL is :func:`mmcl_lib.spectral.closed_form_mmcl` on the pairs; the unimodal methods use the
     x's only (their pairing is irrelevant to them); ``rng`` draws the masks of unimodal CL.
+
+    Paper: Section 3 (MMCL vs unimodal CL vs PCA). Book: ``sec-crossover`` (Chapter 4).
     """
     if not isinstance(model, LatentFactorModel):
         raise ValueError(f"model must be a LatentFactorModel, got {type(model).__name__}")

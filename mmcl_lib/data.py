@@ -23,6 +23,8 @@ def haar_orthonormal(d: int, r: int, rng: np.random.Generator) -> np.ndarray:
     """A d x r matrix with orthonormal columns, uniformly (Haar) distributed.
 
     QR of a Gaussian matrix with the signs of R's diagonal moved into Q, which makes Q Haar.
+
+    Paper: Section 5.1 (loadings from Haar-random orthogonal matrices). Book: ``def-latent-factor-model`` (Chapter 3).
     """
     d = check.integer(d, "d")
     r = check.integer(r, "r", high=d)
@@ -33,7 +35,10 @@ def haar_orthonormal(d: int, r: int, rng: np.random.Generator) -> np.ndarray:
 
 @dataclass(frozen=True)
 class PairedSample:
-    """n pairs: ``X`` (n x d1), ``Y`` (n x d2); ``matched[i]`` says whether pair i is correct; ``Z`` the latents of X."""
+    """n pairs: ``X`` (n x d1), ``Y`` (n x d2); ``matched[i]`` says whether pair i is correct; ``Z`` the latents of X.
+
+    Paper: Section 3 (paired data with a fraction eta of correct pairs). Book: ``def-latent-factor-model`` (Chapter 3).
+    """
 
     X: np.ndarray
     Y: np.ndarray
@@ -50,6 +55,8 @@ class UnpairedSample:
     """Two modalities whose pairing is hidden: ``X[i]`` belongs with ``Y[hidden_partner[i]]``.
 
     ``hidden_partner`` is for evaluation only; a learner must use ``X`` and ``Y`` alone.
+
+    Paper: Section 4 (unpaired data whose true pairing is hidden). Book: ``def-unpaired-setting`` (Chapter 5).
     """
 
     X: np.ndarray
@@ -66,6 +73,8 @@ def heteroskedastic_std(d: int, level: float, ratio: float = 1.0) -> np.ndarray:
 
     The variances are log-spaced, so the largest is ``ratio`` times the smallest (``ratio = 1``:
     homoskedastic noise). Coordinate order does not matter for Haar-random loadings.
+
+    Paper: Section 3 (heteroskedastic noise). Book: ``sec-baselines`` (Chapter 4).
     """
     d = check.integer(d, "d")
     level = check.nonnegative(level, "level")
@@ -85,6 +94,8 @@ class LatentFactorModel:
     ``noise_corr`` (scalar or length ``min(d1, d2)``, values in [-1, 1]; default 0) correlates the
     k-th noise coordinate of x with the k-th of y in every stored pair, matched or not: a nuisance
     written into both modalities by the data pipeline (Chapter 4, "Where it breaks").
+
+    Paper: Section 3, the latent-factor model. Book: ``def-latent-factor-model`` (Chapter 3).
     """
 
     U1: np.ndarray

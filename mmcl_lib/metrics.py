@@ -12,6 +12,8 @@ def orthonormal_basis(A, r: int | None = None) -> np.ndarray:
     """An orthonormal basis (d x r) of the column space of ``A`` (d x k), via its top-r left singular vectors.
 
     For an encoder ``G`` (r x d) the learned feature subspace is ``orthonormal_basis(G.T)``.
+
+    Paper: Section 3 (the learned subspace is the row space of an encoder). Book: ``def-sin-theta`` (Chapter 3).
     """
     A = check.as_matrix(A, "A")
     r = A.shape[1] if r is None else check.rank(r, *A.shape)
@@ -26,6 +28,8 @@ def sin_theta(U_hat, U) -> float:
 
     Both arguments are d x r matrices with orthonormal columns (see :func:`orthonormal_basis`).
     The distance lies in [0, sqrt(r)]: 0 for the same subspace, sqrt(r) for orthogonal ones.
+
+    Paper: Section 3, the sin-theta distance of Theorem 3.1. Book: ``def-sin-theta`` (Chapter 3).
     """
     U_hat = check.as_matrix(U_hat, "U_hat")
     U = check.as_matrix(U, "U", rows=U_hat.shape[0], cols=U_hat.shape[1])
@@ -57,6 +61,8 @@ def random_subspace_level(d: int, r: int) -> float:
 
     ``E ||U_hat^T U||_F^2 = r^2 / d`` for a Haar-random ``U_hat``, so the squared distance averages
     ``r - r^2/d``.
+
+    Paper: not in the paper (derived here). Book: ``ex-random-subspace`` (Chapter 3).
     """
     d = check.integer(d, "d")
     r = check.rank(r, d)
@@ -69,6 +75,8 @@ def retrieval_accuracy(G1, G2, X, Y, *, similarity: str = "cosine", chunk: int =
     Scores are cosine (default, as in the paper's experiments) or inner-product similarities of the
     embeddings ``G1 x_i`` and ``G2 y_j``. Rows are scored in chunks, so 10^4 test pairs need no
     10^4 x 10^4 matrix. Ties count as failures. Chance level is 1/n.
+
+    Paper: Section 5.1 (the metric of its experiment). Book: ``def-retrieval`` (Chapter 1), ``ch-unpaired`` (Chapter 5).
     """
     check_similarity(similarity)
     X, Y = check.paired(X, Y)
@@ -96,6 +104,8 @@ def nearest_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y) -> float:
     the class of the most cosine-similar prototype of the *other* modality (y), and every y the
     class of the nearest x-prototype; the result is the mean of the two accuracies. Chance is
     about 1 / (number of classes). Both label arrays must contain the same classes.
+
+    Paper: Section 5.2 (its metric, with class-mean prototypes). Book: ``ch-real-data`` (Chapter 6).
     """
     X = check.as_matrix(X, "X")
     Y = check.as_matrix(Y, "Y")

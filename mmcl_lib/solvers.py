@@ -24,6 +24,8 @@ class History:
     """What a solver saw, one entry per iteration (entry 0 is the starting point).
 
     ``iterates`` holds ``(t, G1_t, G2_t)`` every ``record_every`` iterations (empty if 0).
+
+    Paper: not in the paper (what the book's solvers record). Book: ``fig-ch1-training`` (Chapter 1).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -42,6 +44,8 @@ class FitResult:
     also returns its ``optimizer`` (with its state, so a second phase can continue it) and what its
     per-epoch callback returned (``evaluations``); matching self-training returns the detected
     ``pairs`` ``(rows, cols)`` of its last round.
+
+    Paper: not in the paper (what every solver returns). Book: ``fig-ch1-training`` (Chapter 1).
     """
 
     G1: np.ndarray
@@ -65,6 +69,8 @@ def gradient_descent(loss, G1, G2, X, Y, *, max_iter: int = 5000, tol: float = 1
     (the "approximate" condition of Hager and Zhang). Stops when the gradient norm
     ``sqrt(||dG1||^2 + ||dG2||^2)`` is below ``tol``, or when no step is accepted (``converged``
     is then False).
+
+    Paper: Section 2 (gradient steps on a loss of the family). Book: ``fig-ch1-training`` (Chapter 1), ``fig-ch2-svd`` (Chapter 2).
     """
     X, Y = check.paired(X, Y)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])

@@ -29,7 +29,10 @@ BatchObjective = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]
 
 
 def init_encoders(d1: int, d2: int, r: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Random encoders as a bias-free ``torch.nn.Linear(d, r)`` draws them: entries ``U(-1/sqrt(d), 1/sqrt(d))``."""
+    """Random encoders as a bias-free ``torch.nn.Linear(d, r)`` draws them: entries ``U(-1/sqrt(d), 1/sqrt(d))``.
+
+    Paper: Section 5.1 as coded by the authors (bias-free linear layers). Book: ``sec-unpaired-reproduction`` (Chapter 5).
+    """
     d1 = check.integer(d1, "d1")
     d2 = check.integer(d2, "d2")
     r = check.rank(r, d1, d2)
@@ -51,6 +54,8 @@ class AdamW:
 
     The moments ``m``, ``v`` and the count ``t`` are the optimiser's state, kept between calls
     (so a second training phase can continue with the same optimiser).
+
+    Paper: Section 5.1 as coded by the authors (AdamW, lr 2e-3). Book: ``sec-unpaired-reproduction`` (Chapter 5).
     """
 
     lr: float = 2e-3
@@ -102,6 +107,8 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
     ``objective(batch, G1, G2)`` returns ``(value, dG1, dG2, info)``.
     After each epoch ``callback(epoch, G1, G2, infos)`` is called, if given, with the ``info`` of
     every batch of that epoch; its return values are collected in ``FitResult.evaluations``.
+
+    Paper: Sections 5.1 and 5.3 as coded by the authors (epochs of shuffled minibatches). Book: ``sec-unpaired-algorithm`` (Chapter 5).
     """
     G1 = check.as_matrix(G1, "G1")
     G2 = check.as_matrix(G2, "G2", rows=G1.shape[0])
@@ -135,6 +142,8 @@ def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, bat
     """Phase 1 of the paper's recipe: minibatch CLIP (cosine similarity) on the pairs ``(X, Y)``.
 
     The batch gradients are those of ``mmcl_lib.losses.clip(tau, similarity="cosine")``.
+
+    Paper: Section 5.1, phase 1 (CLIP on the pairs). Book: ``sec-unpaired-reproduction`` (Chapter 5).
     """
     X, Y = check.paired(X, Y)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
