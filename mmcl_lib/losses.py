@@ -146,7 +146,7 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20
 """Default bytes for the n x n working arrays of :meth:`ContrastiveLoss.value_and_grad` (256 MiB)."""
 
 _BLOCK_ARRAYS = 4          # n x b arrays alive at once while a block is processed
-_CACHE_BYTES = 2**22       # preferred size of one block array (rows of s that stay in cache)
+_CACHE_BYTES = 2**24       # preferred size of one block array
 _MIN_ROWS = 64             # fewer rows make the block products inefficient
 
 
@@ -380,25 +380,31 @@ def _blocked_value_and_grad(terms, U, V, memory_budget: int, need_grad: bool):
     kernels = terms.block_kernels(d, U.dtype)
     stash = np.empty((n, n), dtype=U.dtype) if keep else None
     for kernel in kernels:                      # the first kernel that accepts these similarities
+        if keep:
+            np.matmul(U, V.T, out=stash)        # one product; the element-wise work goes by blocks
         for i0 in starts:
             i1 = min(n, i0 + rows)
-            if keep:
-                s = np.matmul(U[i0:i1], V.T, out=stash[i0:i1])
-            else:
-                s = U[i0:i1] @ V.T
-            kernel.first(s, i0)
+            kernel.first(stash[i0:i1] if keep else U[i0:i1] @ V.T, i0)
         if kernel.finish():
             break
     if not need_grad:
         return kernel.rows, kernel.cols, None, None
-    dU = np.empty_like(U)
-    dV = np.zeros_like(V)
-    for i0 in starts:
-        i1 = min(n, i0 + rows)
-        s = stash[i0:i1] if keep else U[i0:i1] @ V.T
-        W = kernel.second(s, i0, keep)
-        dU[i0:i1] = W @ V
-        dV += W.T @ U[i0:i1]
+    if keep:                                    # weights in place, then the two full products
+        for i0 in starts:
+            i1 = min(n, i0 + rows)
+            W = kernel.second(stash[i0:i1], i0, True)
+            if not np.shares_memory(W, stash):
+                stash[i0:i1] = W
+        dU = stash @ V
+        dV = stash.T @ U
+    else:
+        dU = np.empty_like(U)
+        dV = np.zeros_like(V)
+        for i0 in starts:
+            i1 = min(n, i0 + rows)
+            W = kernel.second(U[i0:i1] @ V.T, i0, False)
+            dU[i0:i1] = W @ V
+            dV += W.T @ U[i0:i1]
     beta_diag = kernel.diagonal().astype(U.dtype)[:, None]
     dU -= beta_diag * V
     dV -= beta_diag * U
