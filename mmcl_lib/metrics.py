@@ -47,8 +47,9 @@ def subspace_error(G, U) -> float:
     """Sin-theta distance between the feature subspace an encoder learned and the true one (Chapter 3).
 
     ``G`` is an encoder (r x d; its row space is what it learned) and ``U`` the true loadings
-    (d x r, orthonormal columns): ``sin_theta(orthonormal_basis(G.T), U)``, the error that the paper's
-    Theorem 3.1 bounds. Book: Chapter 3 (``ch-feature-recovery``) and every chapter after it.
+    (d x r, orthonormal columns): ``sin_theta(orthonormal_basis(G.T), U)``.
+
+    Paper: Theorem 3.1 (the error it bounds). Book: ``def-sin-theta`` (Chapter 3), ``ch-robustness`` (Chapter 4).
     """
     G = check.as_matrix(G, "G")
     U = check.as_matrix(U, "U", rows=G.shape[1])
