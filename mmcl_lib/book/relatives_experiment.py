@@ -2,7 +2,8 @@
 
 :func:`compare` draws a latent-factor model (Chapter 3) and a paired sample, fits every method and
 returns, per method, the sin-theta error of its encoder subspace and (for the CCA family) of its
-loadings, and top-1 retrieval on fresh test pairs. :func:`band` draws the seed bands of a sweep.
+loadings, and top-1 retrieval on fresh test pairs.
+:func:`digits_compare` does the same on the UCI multi-view digits (real data).
 The estimators themselves live in :mod:`mmcl_lib.classical`, :mod:`mmcl_lib.spectral` and
 :mod:`mmcl_lib.solvers`; this module only runs them.
 """
@@ -60,16 +61,22 @@ def clip_encoders(X, Y, r: int, rng: np.random.Generator, *, tau: float = 1.0, r
 def compare(rng: np.random.Generator, *, n: int = 1000, d: int = 20, r: int = 4, eta: float = 1.0,
             level: float = 0.5, ratio: float = 1.0, loud: int = 0, n_test: int = 200,
             shrinkage: float = 0.1, methods=("mmcl", "pls", "cca", "ridge_cca"),
-            clip_tau: float = 1.0, ransac_trials: int = 20) -> dict[str, float]:
+            clip_tau: float = 1.0, ransac_trials: int = 20, x_scale: float = 1.0) -> dict[str, float]:
     """Errors and retrieval of each method on one fresh model and sample (Chapter 7's experiments).
 
     Keys: ``<method>`` (sin-theta of the modality-1 encoder subspace to ``U1``), ``<method>_load``
     (of the loadings ``S_xx W1``; classical methods only) and ``<method>_ret`` (top-1 cosine
     retrieval among ``n_test`` fresh correctly matched pairs). ``ransac_trials`` caps RANSAC CCA's
-    random subsets (cca-zoo's ``max_trials``).
+    random subsets (cca-zoo's ``max_trials``). ``x_scale`` multiplies the first coordinate of every
+    x (a change of units; Chapter 7, "Where it breaks"); the subspace errors are then not comparable.
     """
     model = data.LatentFactorModel.random(d, d, r, rng, noise_std1=noise_std(d, level, ratio, loud))
     train, test = model.sample(n, rng, eta=eta), model.sample(n_test, rng)
+    if x_scale != 1.0:
+        units = np.ones(d)
+        units[0] = check.positive(x_scale, "x_scale")
+        train = data.PairedSample(train.X * units, train.Y, train.matched, train.Z)
+        test = data.PairedSample(test.X * units, test.Y, test.matched, test.Z)
     out = {}
     for method in methods:
         if method in ("mmcl", "clip"):
@@ -87,12 +94,29 @@ def compare(rng: np.random.Generator, *, n: int = 1000, d: int = 20, r: int = 4,
     return out
 
 
-def band(ax, x, res, key: str, *, index=np.s_[...], label: str | None = None, color: str | None = None,
-         ls: str = "-", marker: str = "o") -> None:
-    """Mean over seeds with a 10-90 % band of ``res[key]`` (a sweep result) against ``x``."""
-    lo, hi = res.quantile(key, 0.1)[index], res.quantile(key, 0.9)[index]
-    ax.fill_between(x, lo, hi, color=color, alpha=0.15, lw=0)
-    ax.plot(x, res.mean(key)[index], marker=marker, ms=4, color=color, ls=ls, label=label)
+def clip_position(rng: np.random.Generator, *, tau: float, ratio: float, n: int = 600, d: int = 20,
+                  r: int = 4, level: float = 0.5, loud: int = 3, n_test: int = 200) -> dict[str, float]:
+    """Where trained CLIP encoders land between the closed forms (Chapter 7, "A nonlinear member").
+
+    Keys: ``to_pls`` and ``to_cca`` (sin-theta of CLIP's modality-1 encoder subspace to PLS-SVD's =
+    MMCL's and to CCA's weight subspace), ``clip``, ``mmcl``, ``cca`` (errors to ``U1``; CCA's of its
+    loadings) and ``<method>_ret`` (test retrieval).
+    """
+    model = data.LatentFactorModel.random(d, d, r, rng, noise_std1=noise_std(d, level, ratio, loud))
+    train, test = model.sample(n, rng), model.sample(n_test, rng)
+    encoders = {"clip": clip_encoders(train.X, train.Y, r, rng, tau=tau),
+                "mmcl": closed_form_mmcl(train.X, train.Y, r)}
+    fitted = classical.cca(train.X, train.Y, r)
+    encoders["cca"] = fitted.encoders
+    B = metrics.orthonormal_basis(encoders["clip"][0].T)
+    out = {"to_pls": metrics.sin_theta(B, metrics.orthonormal_basis(encoders["mmcl"][0].T)),
+           "to_cca": metrics.sin_theta(B, fitted.subspaces()[0]),
+           "clip": metrics.subspace_error(encoders["clip"][0], model.U1),
+           "mmcl": metrics.subspace_error(encoders["mmcl"][0], model.U1),
+           "cca": metrics.sin_theta(fitted.subspaces("loadings")[0], model.U1)}
+    for key, (G1, G2) in encoders.items():
+        out[key + "_ret"] = metrics.retrieval_accuracy(G1, G2, test.X, test.Y)
+    return out
 
 
 def digits_compare(rng: np.random.Generator, *, views=("pix", "fou"), n_train: int = 1000, n_test: int = 500,
