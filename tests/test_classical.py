@@ -100,7 +100,7 @@ def test_cca_retrieves_far_better_than_mmcl_under_loud_noise_on_a_few_coordinate
 
 
 def test_cca_breaks_when_d_approaches_n_and_ridge_cca_and_mmcl_do_not():
-    res = _sweep(lambda rng, d: rx.compare(rng, n=100, d=d), {"d": [10, 75]})
+    res = _sweep(lambda rng, d: rx.compare(rng, n=100, d=d, ratio=10.0), {"d": [10, 75]})
     level = metrics.random_subspace_level(75, 4)
     assert res.mean("cca_load")[1] > 0.9 * level and res.mean("cca_ret")[1] < 0.02
     assert res.mean("ridge_cca_load")[1] < 0.55 * level and res.mean("mmcl")[1] < 0.55 * level
@@ -108,7 +108,7 @@ def test_cca_breaks_when_d_approaches_n_and_ridge_cca_and_mmcl_do_not():
 
 
 def test_mmcl_beats_cca_at_small_n_and_they_tie_at_large_n():
-    res = _sweep(lambda rng, n: rx.compare(rng, n=n, methods=("mmcl", "cca")), {"n": [30, 1000]})
+    res = _sweep(lambda rng, n: rx.compare(rng, n=n, ratio=10.0, methods=("mmcl", "cca")), {"n": [30, 1000]})
     assert res.mean("cca_load")[0] > res.mean("mmcl")[0] + 0.3
     assert abs(res.mean("cca_load")[1] - res.mean("mmcl")[1]) < 0.03
 
@@ -148,6 +148,20 @@ def test_ridge_cca_retrieves_better_than_mmcl_and_cca_on_the_digits_with_few_pai
     res = _sweep(lambda rng, n_train: rx.digits_compare(rng, views=("fac", "kar"), n_train=n_train, shrinkages=(0.1,)),
                  {"n_train": [300]}, seeds=2)
     assert res.mean("ridge_cca_0.1_ret")[0] > max(res.mean("mmcl_ret")[0], res.mean("cca_ret")[0]) + 0.2
+
+
+def test_rescaling_one_coordinate_breaks_mmcl_retrieval_but_not_ccas():
+    res = _sweep(lambda rng, s: rx.compare(rng, x_scale=s, ratio=10.0, methods=("mmcl", "cca")), {"s": [1.0, 100.0]}, seeds=3)
+    assert np.array_equal(res["cca_ret"][0], res["cca_ret"][1])
+    assert res.mean("mmcl_ret")[1] < 0.25 * res.mean("mmcl_ret")[0]
+
+
+def test_wrong_pairs_shrink_the_canonical_correlations_by_eta():
+    model = data.LatentFactorModel.random(10, 10, 2, np.random.default_rng(8), noise_std1=1.0)
+    top = [classical.canonical_correlations(*(lambda s: (s.X, s.Y))(model.sample(20000, np.random.default_rng(9), eta=eta)),
+                                            classical.cca(*(lambda s: (s.X, s.Y))(model.sample(20000, np.random.default_rng(9), eta=eta)), 2))[0]
+           for eta in (1.0, 0.5)]
+    assert 0.45 <= top[1] / top[0] <= 0.55
 
 
 @pytest.mark.parametrize("call, message", [
