@@ -3,83 +3,72 @@
     python experiments/reproduce_unpaired.py                 # full: 5 seeds, N = 500, 1000, ..., 5000
     python experiments/reproduce_unpaired.py --grid quick --seeds 2
 
-Writes experiments/results/unpaired_table.md, unpaired.png and unpaired_runs.json, and prints the
-command and the wall time. Settings (paper-notes 5.1): d1 = 40, d2 = 39, r = 10, noise std 0.3,
+Writes experiments/results/unpaired_table.md, unpaired.png and unpaired_runs.json (each atomically)
+and prints the table. Settings (the paper's Section 5.1): d1 = 40, d2 = 39, r = 10, noise std 0.3,
 n = 300 pairs, 10000 test pairs, cosine similarity, tau = 1, AdamW lr 2e-3, batch 50, 100 + 100 epochs.
-Seeds run in parallel processes (--jobs, default 2).
+
+The work is cut into units (per seed: one shared unit, then one per N) that run in parallel
+processes (--jobs, default 2). Each finished unit is stored at once under OUT/.units/<settings key>/,
+so Ctrl-C loses at most the units in progress: rerunning the same command runs only the missing
+ones, and --fresh starts over. A progress bar shows on a terminal (--progress / --no-progress).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import resource
-import shlex
+import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
-from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # one BLAS thread per worker process
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-
-from mmcl_lib.book.unpaired_experiment import PAPER, markdown_table, plot_summary, run_seed, summarise  # noqa: E402
+from mmcl_lib.book.unpaired_experiment import Interrupted, markdown_table, reproduce, summarise, write_report  # noqa: E402
 
 GRIDS = {"full": list(range(500, 5001, 500)), "quick": [500, 2000, 5000]}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def main(argv=None) -> None:
+def _stop(signum, frame):
+    raise KeyboardInterrupt   # SIGTERM (kill, timeout) stops as cleanly as Ctrl-C
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0, 1, ...), default 5")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="full", help="values of N")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes, default 2")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder (its .units/ holds the units)")
+    parser.add_argument("--fresh", action="store_true", help="discard the stored units of these settings")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                        help="progress bar (default: only when stderr is a terminal)")
     args = parser.parse_args(argv)
-    command = "python experiments/reproduce_unpaired.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    Ns = GRIDS[args.grid]
-
+    if args.seeds < 1 or args.jobs < 1:
+        parser.error("--seeds and --jobs must be at least 1")
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    # the recorded command names the settings only (not --out, --jobs, --fresh or --progress),
+    # so runs with the same settings record the same files
+    command = f"python experiments/reproduce_unpaired.py --seeds {args.seeds} --grid {args.grid}"
+    resume = " ".join(["python experiments/reproduce_unpaired.py", *(sys.argv[1:] if argv is None else argv)])
+    signal.signal(signal.SIGTERM, _stop)
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        runs = list(pool.map(partial(run_seed, Ns=Ns), range(args.seeds)))
-    wall = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)   # the worker processes, after they ended
-    cpu = usage.ru_utime + usage.ru_stime
-    summary = summarise(runs)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    header = (f"# Value of unpaired data: reproduction of section 5.1\n\n"
-              f"Command: `{command.strip()}`  \n"
-              f"Wall time: {wall:.0f} s with {args.jobs} processes on {os.cpu_count()} cores; CPU time of "
-              f"the workers {cpu:.0f} s (load average at the end {load:.1f}; Python "
-              f"{platform.python_version()})  \n"
-              f"Settings: {', '.join(f'{k} = {v}' for k, v in PAPER.items())}; "
-              f"seeds 0..{args.seeds - 1}; matching: 3 rounds, cosine threshold 0.8.  \n"
-              f"Cells: top-1 retrieval accuracy, mean ± standard deviation over {args.seeds} seeds.\n\n")
-    det = "\n".join(f"| {m} | " + " | ".join(f"{p:.3f}" for p in v) + " |"
-                    for m, v in summary["detection_precision"].items())
-    det_table = ("\n\nDetection precision of the last epoch / round (mean over seeds):\n\n"
-                 "| method | " + " | ".join(f"N = {N}" for N in Ns) + " |\n|---|" + "---|" * len(Ns) + "\n" + det)
-    (args.out / "unpaired_table.md").write_text(header + markdown_table(summary) + det_table + "\n")
-    (args.out / "unpaired_runs.json").write_text(json.dumps(
-        {"command": command.strip(), "wall_time_s": wall, "cpu_time_s": cpu, "settings": PAPER, "runs": runs,
-         "summary": summary}, indent=1))
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    plot_summary(summary, ax)
-    ax.set_title(f"Section 5.1 reproduction ({args.seeds} seeds, band = ± 1 sd)")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(args.out / "unpaired.png", dpi=110)
-    print(markdown_table(summary))
-    print(f"command: {command.strip()}\nwall time: {wall:.1f} s, CPU time of the workers: {cpu:.1f} s")
+    try:
+        rep = reproduce(range(args.seeds), GRIDS[args.grid], args.out / ".units", jobs=args.jobs,
+                        fresh=args.fresh, progress=progress)
+    except Interrupted as stop:
+        print(f"\nStopped: {stop.done} of {stop.total} units are stored in {stop.folder}; "
+              f"run `{resume.replace(' --fresh', '')}` again to finish the rest.", file=sys.stderr)
+        return 130
+    write_report(rep, command, args.out)
+    print(markdown_table(summarise(rep.runs)))
+    print(f"command: {command}\n{rep.computed} units run now, {rep.reused} reused; this call "
+          f"{time.perf_counter() - start:.1f} s; all calls together {rep.timing['wall_time_s']:.1f} s of wall "
+          f"time, {rep.timing['cpu_time_s']:.1f} s of CPU time in the units; results in {args.out}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -4,7 +4,8 @@
 once per grid cell and seed. ``fn`` returns a number or a dict of numbers. Every cell gets its own
 generator, built from the seed and the cell's parameter values alone, so results depend neither on
 the order in which cells run nor on which other values are in the grid: a sub-grid reproduces the
-corresponding cells of a larger sweep exactly.
+corresponding cells of a larger sweep exactly. A progress bar (``progress=``) appears only when asked
+for or at ``MMCL_SCALE=paper``; the default and quick scales run silently.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from .. import _validation as check
+from . import progress as _progress
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def cell_rng(seed: int, params: Mapping | None = None) -> np.random.Generator:
 
 
 def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Sequence],
-          seeds: int | Sequence[int], *, common_random_numbers: bool = False) -> SweepResult:
+          seeds: int | Sequence[int], *, common_random_numbers: bool = False,
+          progress: bool | None = None) -> SweepResult:
     """Evaluate ``fn(rng, **params)`` on every grid cell for every seed.
 
     Parameters
@@ -86,6 +89,8 @@ def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Seq
         ``cell_rng(seed, params)``; if True every cell of a seed uses ``cell_rng(seed)``, so the
         cells of one seed share their random draws (the same loadings across eta, say), which makes
         differences between cells less noisy.
+    progress : show a ``tqdm.auto`` bar advancing once per cell and seed: True, False, or None
+        (default) for "only at ``MMCL_SCALE=paper``", so the book build and the tests print nothing.
     """
     if not callable(fn):
         raise ValueError("fn must be a function fn(rng, **params)")
@@ -106,18 +111,21 @@ def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Seq
     shape = tuple(len(v) for v in axes.values()) + (len(seed_list),)
     names = list(axes)
     values: dict[str, np.ndarray] = {}
-    for index in itertools.product(*(range(len(v)) for v in axes.values())):
-        params = {name: axes[name][i] for name, i in zip(names, index)}
-        for s, seed in enumerate(seed_list):
-            rng = cell_rng(seed, None if common_random_numbers else params)
-            out = fn(rng, **params)
-            out = dict(out) if isinstance(out, Mapping) else {"value": out}
-            if not values:
-                values = {key: np.full(shape, np.nan) for key in out}
-            if set(out) != set(values):
-                raise ValueError(f"fn returned keys {sorted(out)} at {params}, expected {sorted(values)}")
-            for key, v in out.items():
-                values[key][index + (s,)] = float(v)
+    with _progress.bar(total=int(np.prod(shape)), desc="sweep", unit="run", progress=progress) as shown:
+        for index in itertools.product(*(range(len(v)) for v in axes.values())):
+            params = {name: axes[name][i] for name, i in zip(names, index)}
+            shown.set_postfix(params, refresh=False)
+            for s, seed in enumerate(seed_list):
+                rng = cell_rng(seed, None if common_random_numbers else params)
+                out = fn(rng, **params)
+                out = dict(out) if isinstance(out, Mapping) else {"value": out}
+                if not values:
+                    values = {key: np.full(shape, np.nan) for key in out}
+                if set(out) != set(values):
+                    raise ValueError(f"fn returned keys {sorted(out)} at {params}, expected {sorted(values)}")
+                for key, v in out.items():
+                    values[key][index + (s,)] = float(v)
+                shown.update()
     return SweepResult({name: np.asarray(v) for name, v in axes.items()}, np.asarray(seed_list), values)
 
 

@@ -21,9 +21,21 @@ table and figure that ``experiments/reproduce_unpaired.py`` records and the chap
 from __future__ import annotations
 
 import copy
+import hashlib
 import html
+import io
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from .. import _validation as check
 from ..data import LatentFactorModel
@@ -31,6 +43,8 @@ from ..spectral import closed_form_mmcl
 from ..metrics import retrieval_accuracy
 from ..training import AdamW, init_encoders, train_clip
 from ..unpaired import matching_self_training, pair_scores, train_unpaired
+from . import progress as _progress
+from .files import write_atomic
 
 METHODS = ("paired_only", "paired_long", "paired_unpaired", "unpaired_independent", "closed_form",
            "matching", "oracle")
@@ -47,6 +61,110 @@ PAPER = dict(d1=40, d2=39, r=10, noise_std=0.3, n=300, n_test=10000, epochs=100,
              lr=2e-3, tau=1.0)
 
 
+N_FREE = ("paired_only", "paired_long", "closed_form", "oracle")
+"""Methods computed once per seed (in the seed's shared unit); the others need an unpaired set per N."""
+DETECTING = ("paired_unpaired", "unpaired_independent", "matching")
+
+
+@dataclass
+class _Instance:
+    """One seed's random instance: the model, the pairs, the test set and the phase-1 fit."""
+
+    model: LatentFactorModel
+    paired: object
+    test: object
+    phase1: object
+
+    def accuracy(self, G1, G2) -> float:
+        return retrieval_accuracy(G1, G2, self.test.X, self.test.Y)
+
+
+def _check_methods(methods) -> tuple[str, ...]:
+    methods = tuple(methods)
+    unknown = set(methods) - set(METHODS)
+    if unknown:
+        raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")
+    return methods
+
+
+def _instance(seed: int, d1, d2, r, noise_std, n, n_test, epochs, batch_size, lr, tau) -> _Instance:
+    rng = np.random.default_rng([seed])
+    model = LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise_std)
+    paired, test = model.sample(n, rng), model.sample(n_test, rng)
+    G1, G2 = init_encoders(d1, d2, r, rng)
+    phase1 = train_clip(paired.X, paired.Y, G1, G2, rng=rng, epochs=epochs, batch_size=batch_size,
+                        tau=tau, optimizer=AdamW(lr=lr))
+    return _Instance(model, paired, test, phase1)
+
+
+def _shared_part(inst: _Instance, seed: int, Ns, methods, *, r, n, epochs, batch_size, tau) -> dict:
+    """Accuracy of the N-free methods; ``paired_long`` at the step count of phase 2 for each N."""
+    acc = {}
+    if "paired_only" in methods:
+        acc["paired_only"] = inst.accuracy(inst.phase1.G1, inst.phase1.G2)
+    if "closed_form" in methods:
+        acc["closed_form"] = inst.accuracy(*closed_form_mmcl(inst.paired.X, inst.paired.Y, r))
+    if "oracle" in methods:
+        acc["oracle"] = inst.accuracy(inst.model.U1.T, inst.model.U2.T)
+    if "paired_long" in methods:
+        steps_per_epoch = -(-n // batch_size)
+        extra = {epochs * (-(-N // batch_size)) // steps_per_epoch: N for N in Ns}
+        found = {}
+
+        def checkpoint(epoch, A1, A2, infos):
+            if epoch + 1 in extra:
+                found[extra[epoch + 1]] = inst.accuracy(A1, A2)
+
+        # one continued trajectory, evaluated at each N's step count (its first epochs do not
+        # depend on how long it runs, so the value at N is the same for every grid containing N)
+        train_clip(inst.paired.X, inst.paired.Y, inst.phase1.G1, inst.phase1.G2,
+                   rng=np.random.default_rng([seed, 1]), epochs=max(extra), batch_size=batch_size, tau=tau,
+                   optimizer=copy.deepcopy(inst.phase1.optimizer), callback=checkpoint)
+        acc["paired_long"] = [found[N] for N in Ns]
+    return acc
+
+
+def _unpaired_part(inst: _Instance, seed: int, N: int, methods, *, r, epochs, batch_size, tau,
+                   rounds, threshold) -> tuple[dict, dict]:
+    """Accuracy and detection (precision, recall) of the methods that use an unpaired set of size N."""
+    acc, det = {}, {}
+    unp = inst.model.sample_unpaired(N, np.random.default_rng([seed, N]))
+    for method, batching in (("paired_unpaired", "hidden_pairs"), ("unpaired_independent", "independent")):
+        if method not in methods:
+            continue
+        # hidden-pair batches need the two arrays row-aligned by the hidden pairing; the loss
+        # still never sees which y of the batch belongs to which x
+        Y_u = unp.Y[unp.hidden_partner] if batching == "hidden_pairs" else unp.Y
+        truth = np.arange(N) if batching == "hidden_pairs" else unp.hidden_partner
+        last = []
+        fit = train_unpaired(unp.X, Y_u, inst.phase1.G1, inst.phase1.G2, rng=np.random.default_rng([seed, N, 2]),
+                             epochs=epochs, batch_size=batch_size, tau=tau, batching=batching,
+                             optimizer=copy.deepcopy(inst.phase1.optimizer),
+                             callback=lambda e, A1, A2, i, j: last.append((i, j)) if e == epochs - 1 else None)
+        acc[method] = inst.accuracy(fit.G1, fit.G2)
+        det[method] = list(pair_scores(*last[-1], truth))
+    if "matching" in methods:
+        res = matching_self_training(inst.paired.X, inst.paired.Y, unp.X, unp.Y, r, rounds=rounds,
+                                     threshold=threshold)
+        acc["matching"] = inst.accuracy(res.G1, res.G2)
+        det["matching"] = list(pair_scores(*res.pairs, unp.hidden_partner))
+    return acc, det
+
+
+def _settings(d1, d2, r, noise_std, n, n_test, epochs, batch_size, lr, tau, rounds, threshold) -> dict:
+    return dict(d1=d1, d2=d2, r=r, noise_std=noise_std, n=n, n_test=n_test, epochs=epochs,
+                batch_size=batch_size, lr=lr, tau=tau, rounds=rounds, threshold=threshold)
+
+
+def _split(settings: dict) -> tuple[dict, dict, dict]:
+    """The settings of the instance, of the shared part and of the unpaired part."""
+    inst = {k: settings[k] for k in ("d1", "d2", "r", "noise_std", "n", "n_test", "epochs", "batch_size",
+                                     "lr", "tau")}
+    shared = {k: settings[k] for k in ("r", "n", "epochs", "batch_size", "tau")}
+    unpaired = {k: settings[k] for k in ("r", "epochs", "batch_size", "tau", "rounds", "threshold")}
+    return inst, shared, unpaired
+
+
 def run_seed(seed: int, Ns, *, d1: int = 40, d2: int = 39, r: int = 10, noise_std: float = 0.3,
              n: int = 300, n_test: int = 10000, epochs: int = 100, batch_size: int = 50,
              lr: float = 2e-3, tau: float = 1.0, rounds: int = 3, threshold: float = 0.8,
@@ -55,69 +173,70 @@ def run_seed(seed: int, Ns, *, d1: int = 40, d2: int = 39, r: int = 10, noise_st
 
     Defaults are the paper's settings (the paper's Section 5.1). Randomness: ``default_rng([seed])`` for
     the instance and phase 1, ``default_rng([seed, N])`` for the unpaired set and phase 2, so a
-    run does not depend on the grid it belongs to.
+    run does not depend on the grid it belongs to. The same numbers come from the units of
+    :func:`run_unit` put together with :func:`combine_units` (what the resumable
+    :func:`reproduce` does).
 
     Returns ``{"seed", "N", "accuracy": {method: list over N (or a float for N-free methods)},
     "detection": {method: list over N of (precision, recall) of the last epoch/round}}``.
     """
     Ns = [check.integer(N, "N", low=2) for N in Ns]
-    unknown = set(methods) - set(METHODS)
-    if unknown:
-        raise ValueError(f"methods must be among {METHODS}, got {sorted(unknown)}")
-    rng = np.random.default_rng([seed])
-    model = LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise_std)
-    paired, test = model.sample(n, rng), model.sample(n_test, rng)
-
-    def accuracy(G1, G2):
-        return retrieval_accuracy(G1, G2, test.X, test.Y)
-
-    G1, G2 = init_encoders(d1, d2, r, rng)
-    phase1 = train_clip(paired.X, paired.Y, G1, G2, rng=rng, epochs=epochs, batch_size=batch_size,
-                        tau=tau, optimizer=AdamW(lr=lr))
-    acc = {m: [] for m in methods}
-    det = {m: [] for m in ("paired_unpaired", "unpaired_independent", "matching") if m in methods}
-    if "paired_only" in methods:
-        acc["paired_only"] = accuracy(phase1.G1, phase1.G2)
-    if "closed_form" in methods:
-        acc["closed_form"] = accuracy(*closed_form_mmcl(paired.X, paired.Y, r))
-    if "oracle" in methods:
-        acc["oracle"] = accuracy(model.U1.T, model.U2.T)
-    if "paired_long" in methods:
-        steps_per_epoch = -(-n // batch_size)
-        extra = {epochs * (-(-N // batch_size)) // steps_per_epoch: N for N in Ns}
-        found = {}
-
-        def checkpoint(epoch, A1, A2, infos):
-            if epoch + 1 in extra:
-                found[extra[epoch + 1]] = accuracy(A1, A2)
-
-        train_clip(paired.X, paired.Y, phase1.G1, phase1.G2, rng=np.random.default_rng([seed, 1]),
-                   epochs=max(extra), batch_size=batch_size, tau=tau,
-                   optimizer=copy.deepcopy(phase1.optimizer), callback=checkpoint)
-        acc["paired_long"] = [found[N] for N in Ns]
-
+    methods = _check_methods(methods)
+    settings = _settings(d1, d2, r, noise_std, n, n_test, epochs, batch_size, lr, tau, rounds, threshold)
+    inst_s, shared_s, unpaired_s = _split(settings)
+    inst = _instance(seed, **inst_s)
+    units = [{"seed": seed, "N": None, "accuracy": _shared_part(inst, seed, Ns, methods, **shared_s),
+              "detection": {}}]
     for N in Ns:
-        rng_N = np.random.default_rng([seed, N])
-        unp = model.sample_unpaired(N, rng_N)
-        for method, batching in (("paired_unpaired", "hidden_pairs"), ("unpaired_independent", "independent")):
-            if method not in methods:
-                continue
-            # hidden-pair batches need the two arrays row-aligned by the hidden pairing; the loss
-            # still never sees which y of the batch belongs to which x
-            Y_u = unp.Y[unp.hidden_partner] if batching == "hidden_pairs" else unp.Y
-            truth = np.arange(N) if batching == "hidden_pairs" else unp.hidden_partner
-            last = []
-            fit = train_unpaired(unp.X, Y_u, phase1.G1, phase1.G2, rng=np.random.default_rng([seed, N, 2]),
-                                 epochs=epochs, batch_size=batch_size, tau=tau, batching=batching,
-                                 optimizer=copy.deepcopy(phase1.optimizer),
-                                 callback=lambda e, A1, A2, i, j: last.append((i, j)) if e == epochs - 1 else None)
-            acc[method].append(accuracy(fit.G1, fit.G2))
-            det[method].append(pair_scores(*last[-1], truth))
-        if "matching" in methods:
-            res = matching_self_training(paired.X, paired.Y, unp.X, unp.Y, r, rounds=rounds,
-                                         threshold=threshold)
-            acc["matching"].append(accuracy(res.G1, res.G2))
-            det["matching"].append(pair_scores(*res.pairs, unp.hidden_partner))
+        acc, det = _unpaired_part(inst, seed, N, methods, **unpaired_s)
+        units.append({"seed": seed, "N": N, "accuracy": acc, "detection": det})
+    return combine_units(seed, Ns, units, methods)
+
+
+def run_unit(seed: int, N: int | None, Ns, *, methods=METHODS, **settings) -> dict:
+    """One unit of work of the Section 5.1 experiment: a seed's shared part (``N=None``) or one N.
+
+    The shared unit holds the N-free methods (``N_FREE``; ``paired_long`` evaluated at the step
+    count of every N in ``Ns``); the unit of one N holds the methods that train on an unpaired set
+    of N samples, with their detection precision and recall. Each unit recomputes the seed's
+    instance and phase 1 (cheap next to phase 2), so units are independent and can run in any
+    order, in any process. Settings as in :func:`run_seed`. Returns a JSON-ready dict
+    ``{"seed", "N", "accuracy": {...}, "detection": {...}}``.
+    """
+    Ns = [check.integer(v, "Ns", low=2) for v in Ns]
+    methods = _check_methods(methods)
+    full = dict(PAPER, rounds=3, threshold=0.8)
+    unknown = set(settings) - set(full)
+    if unknown:
+        raise ValueError(f"settings must be among {sorted(full)}, got {sorted(unknown)}")
+    full.update(settings)
+    inst_s, shared_s, unpaired_s = _split(full)
+    inst = _instance(seed, **inst_s)
+    if N is None:
+        return {"seed": seed, "N": None, "accuracy": _shared_part(inst, seed, Ns, methods, **shared_s),
+                "detection": {}}
+    N = check.integer(N, "N", low=2)
+    acc, det = _unpaired_part(inst, seed, N, methods, **unpaired_s)
+    return {"seed": seed, "N": N, "accuracy": acc, "detection": det}
+
+
+def combine_units(seed: int, Ns, units, methods=METHODS) -> dict:
+    """Put one seed's units (:func:`run_unit`, any order) together into the dict :func:`run_seed` returns."""
+    Ns = list(Ns)
+    by_N = {unit["N"]: unit for unit in units if unit["seed"] == seed}
+    missing = [N for N in [None, *Ns] if N not in by_N]
+    if missing:
+        raise ValueError(f"units must hold the shared unit (N=None) and every N of Ns for seed {seed}; "
+                         f"missing {missing}")
+    acc, det = {}, {}
+    for m in methods:
+        if m in N_FREE:
+            acc[m] = by_N[None]["accuracy"][m]
+        else:
+            acc[m] = [by_N[N]["accuracy"][m] for N in Ns]
+    for m in DETECTING:
+        if m in methods:
+            det[m] = [list(by_N[N]["detection"][m]) for N in Ns]
     return {"seed": seed, "N": Ns, "accuracy": acc, "detection": det}
 
 
@@ -175,3 +294,231 @@ def plot_summary(summary: dict, ax) -> None:
     ax.set_xlabel("number of unpaired samples N")
     ax.set_ylabel("top-1 retrieval accuracy on test pairs")
     ax.set_ylim(bottom=0)
+
+
+# --- the resumable full run (experiments/reproduce_unpaired.py) ----------------------------------
+
+UNIT_FORMAT = 1
+"""Version of the stored unit files; part of the settings key, so a change of format never mixes."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM in the script) during :func:`reproduce`; the finished units are stored.
+
+    ``done`` and ``total`` count the units, ``folder`` is where they are.
+    """
+
+    def __init__(self, done: int, total: int, folder: Path):
+        super().__init__(f"interrupted with {done} of {total} units stored in {folder}")
+        self.done, self.total, self.folder = done, total, folder
+
+
+@dataclass
+class Reproduction:
+    """What :func:`reproduce` returns: the runs (as :func:`run_seed` would give them) and how they were made.
+
+    ``computed`` and ``reused`` count the units this call ran and the ones it found stored;
+    ``timing`` sums the wall time of every call that ran units (``invocations``) and the CPU time
+    of the stored units.
+    """
+
+    runs: list[dict]
+    seeds: list[int]
+    Ns: list[int]
+    settings: dict
+    methods: tuple[str, ...]
+    folder: Path
+    computed: int
+    reused: int
+    timing: dict
+
+
+def code_digest() -> str:
+    """SHA-256 of the core library's source and this module: a cached unit never outlives its code."""
+    root = Path(__file__).resolve().parents[1]
+    files = sorted(root.glob("*.py")) + [Path(__file__).resolve()]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def settings_key(Ns, methods=METHODS, **settings) -> tuple[str, dict]:
+    """The key of a run's stored units: a SHA-256 over every setting, the grid of N, the methods,
+    the library's code (:func:`code_digest`), NumPy's version and the unit format.
+
+    Seeds are not part of the key (a unit file names its seed), so adding seeds reuses the
+    finished ones. Returns ``(hex digest, the keyed content)``.
+    """
+    full = dict(PAPER, rounds=3, threshold=0.8)
+    unknown = set(settings) - set(full)
+    if unknown:
+        raise ValueError(f"settings must be among {sorted(full)}, got {sorted(unknown)}")
+    full.update(settings)
+    content = {"settings": full, "Ns": [int(N) for N in Ns], "methods": list(_check_methods(methods)),
+               "code": code_digest(), "numpy": np.__version__, "unit_format": UNIT_FORMAT}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest(), content
+
+
+def _unit_name(seed: int, N: int | None) -> str:
+    return f"seed{seed}_shared.json" if N is None else f"seed{seed}_N{N}.json"
+
+
+def _timed_unit(task: tuple) -> dict:
+    """Run one unit (in a worker process or in-process) and attach its wall and CPU seconds."""
+    seed, N, Ns, methods, settings = task
+    wall, cpu = time.perf_counter(), time.process_time()
+    unit = run_unit(seed, N, Ns, methods=methods, **settings)
+    unit["seconds"] = time.perf_counter() - wall
+    unit["cpu_seconds"] = time.process_time() - cpu
+    return unit
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: only the parent handles it (and ends the workers)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _read_unit(path: Path) -> dict | None:
+    try:
+        unit = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return unit if isinstance(unit, dict) and {"seed", "N", "accuracy", "detection"} <= set(unit) else None
+
+
+def reproduce(seeds, Ns, cache, *, jobs: int = 1, fresh: bool = False, progress: bool | None = None,
+              methods=METHODS, **settings) -> Reproduction:
+    """Run the Section 5.1 experiment unit by unit, storing each finished unit, skipping stored ones.
+
+    Parameters
+    ----------
+    seeds, Ns : the seeds and the grid of N (as for :func:`run_seed`).
+    cache : folder for the units; they go to ``cache/<first 16 hex digits of settings_key>/``, one
+        small JSON file per unit (the seed's shared unit and one per N, see :func:`run_unit`), each
+        written atomically as soon as it finishes. A second call with the same settings runs only
+        the missing units; other settings get another folder, so results never mix.
+    jobs : worker processes (1: in this process).
+    fresh : delete this setting's stored units first.
+    progress : a ``tqdm.auto`` bar over the units (True / False; None: only at ``MMCL_SCALE=paper``).
+    methods, settings : as for :func:`run_seed`.
+
+    On Ctrl-C the workers are ended, the finished units stay stored, and :class:`Interrupted`
+    (a ``KeyboardInterrupt``) is raised. The runs are the same numbers :func:`run_seed` gives,
+    whatever the interruptions, the number of jobs and the order in which units finish.
+    """
+    seeds = [check.integer(s, "seeds", low=0) for s in seeds]
+    Ns = [check.integer(N, "Ns", low=2) for N in Ns]
+    if not seeds or len(set(seeds)) != len(seeds) or not Ns or len(set(Ns)) != len(Ns):
+        raise ValueError("seeds and Ns must be non-empty lists of distinct values")
+    jobs = check.integer(jobs, "jobs")
+    methods = _check_methods(methods)
+    key, content = settings_key(Ns, methods, **settings)
+    folder = Path(cache) / key[:16]
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / "settings.json", json.dumps(content, indent=1) + "\n")
+
+    all_units = [(seed, N) for seed in seeds for N in [None, *Ns]]
+    found = {}
+    for seed, N in all_units:
+        unit = _read_unit(folder / _unit_name(seed, N))
+        if unit is not None:
+            found[seed, N] = unit
+    todo = [(seed, N, Ns, methods, content["settings"]) for seed, N in all_units if (seed, N) not in found]
+    reused = len(found)
+
+    def store(unit: dict) -> None:
+        write_atomic(folder / _unit_name(unit["seed"], unit["N"]), json.dumps(unit) + "\n")
+        found[unit["seed"], unit["N"]] = unit
+        shown.set_postfix(seed=unit["seed"], N="shared" if unit["N"] is None else unit["N"], refresh=False)
+        shown.update()
+
+    start, interrupted = time.perf_counter(), False
+    with _progress.bar(total=len(all_units), initial=reused, desc="Section 5.1 units", unit="unit",
+                       progress=progress) as shown:
+        try:
+            if todo and jobs == 1:
+                for task in todo:
+                    store(_timed_unit(task))
+            elif todo:
+                pool = multiprocessing.Pool(min(jobs, len(todo)), initializer=_worker_init)
+                try:
+                    for unit in pool.imap_unordered(_timed_unit, todo):
+                        store(unit)
+                    pool.close()
+                except BaseException:
+                    pool.terminate()
+                    raise
+                finally:
+                    pool.join()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            computed = len(found) - reused
+            if computed or interrupted:
+                log = folder / "invocations.json"
+                previous = json.loads(log.read_text()) if log.exists() else []
+                load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+                previous.append({"elapsed_s": time.perf_counter() - start, "units_computed": computed,
+                                 "jobs": jobs, "interrupted": interrupted, "cores": os.cpu_count(),
+                                 "load_average_end": load, "python": platform.python_version()})
+                write_atomic(log, json.dumps(previous, indent=1) + "\n")
+    if interrupted:
+        raise Interrupted(len(found), len(all_units), folder)
+
+    runs = [combine_units(seed, Ns, [found[seed, N] for N in [None, *Ns]], methods) for seed in seeds]
+    log = folder / "invocations.json"
+    invocations = json.loads(log.read_text()) if log.exists() else []
+    units = [found[u] for u in all_units]
+    timing = {"wall_time_s": sum(i["elapsed_s"] for i in invocations),
+              "cpu_time_s": sum(u.get("cpu_seconds", 0.0) for u in units),
+              "unit_wall_time_s": sum(u.get("seconds", 0.0) for u in units),
+              "invocations": invocations}
+    return Reproduction(runs, seeds, Ns, content["settings"], methods, folder, len(found) - reused, reused,
+                        timing)
+
+
+def report_files(rep: Reproduction, command: str) -> dict[str, str | bytes]:
+    """The recorded results of a :class:`Reproduction`: ``unpaired_table.md``, ``unpaired_runs.json``
+    and ``unpaired.png``, as ``{file name: content}``.
+
+    The table and the figure depend only on the settings and the runs (byte-identical whether the
+    run was interrupted and resumed or not); the JSON adds the timing of the run
+    (``wall_time_s``, ``cpu_time_s`` and ``timing``), which is the only part that varies.
+    """
+    summary = summarise(rep.runs)
+    Ns = rep.Ns
+    s = rep.settings
+    header = (f"# Value of unpaired data: reproduction of section 5.1\n\n"
+              f"Command: `{command}`  \n"
+              f"Settings: {', '.join(f'{k} = {s[k]}' for k in PAPER)}; seeds "
+              f"{', '.join(map(str, rep.seeds))}; matching: {s['rounds']} rounds, cosine threshold "
+              f"{s['threshold']}.  \n"
+              f"Cells: top-1 retrieval accuracy, mean ± standard deviation over {len(rep.seeds)} seeds. "
+              f"Wall and CPU time, and the machine load: `unpaired_runs.json` (`timing`).\n\n")
+    det = "\n".join(f"| {m} | " + " | ".join(f"{p:.3f}" for p in v) + " |"
+                    for m, v in summary["detection_precision"].items())
+    det_table = ("\n\nDetection precision of the last epoch / round (mean over seeds):\n\n"
+                 "| method | " + " | ".join(f"N = {N}" for N in Ns) + " |\n|---|" + "---|" * len(Ns) + "\n" + det)
+    table = header + markdown_table(summary) + det_table + "\n"
+    record = {"command": command, "wall_time_s": rep.timing["wall_time_s"], "cpu_time_s": rep.timing["cpu_time_s"],
+              "timing": rep.timing, "settings": rep.settings, "methods": list(rep.methods), "runs": rep.runs,
+              "summary": summary}
+    fig = Figure(figsize=(7.5, 4.5))
+    ax = fig.subplots()
+    plot_summary(summary, ax)
+    ax.set_title(f"Section 5.1 reproduction ({len(rep.seeds)} seeds, band = ± 1 sd)")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    png = io.BytesIO()
+    fig.savefig(png, format="png", dpi=110)
+    return {"unpaired_table.md": table, "unpaired_runs.json": json.dumps(record, indent=1) + "\n",
+            "unpaired.png": png.getvalue()}
+
+
+def write_report(rep: Reproduction, command: str, out) -> list[Path]:
+    """Write :func:`report_files` into the folder ``out``, each file atomically (``files.write_atomic``)."""
+    return [write_atomic(Path(out) / name, content) for name, content in report_files(rep, command).items()]
