@@ -16,6 +16,7 @@ One module per object of the paper:
 - ``baselines``: PCA and unimodal contrastive learning (Chapter 4);
 - ``unpaired``: detecting hidden pairs in unpaired data (Section 4; Chapters 5-6);
 - ``graph``: class-level pairing graphs and their spectral denoising (Section 5.2; Chapter 6);
+- ``classical``: PLS-SVD, CCA, ridge and robust CCA from scikit-learn and cca-zoo (Chapter 7);
 - ``_validation``: the input checks behind every public function.
 
 The book's own machinery (interactive figures, experiment sizes, sweeps, experiment drivers) lives
