@@ -117,7 +117,8 @@ def _line_search(loss, G1, G2, X, Y, f, g1, g2, gn2, t):
 
 def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e-6,
                     damping: float = 1.0, line_search: bool = True, memory: int = 5,
-                    record_every: int = 0):
+                    record_every: int = 0, svd: str = "exact",
+                    rng: np.random.Generator | None = None):
     """Minimise a regularised loss of the family by iterating "similarities -> weights -> SVD" (Chapter 2).
 
     Not in the paper: a solver built on its gradient identity. With inner-product similarity the loss
@@ -146,6 +147,15 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
         ``memory`` steps and is projected back to rank r; it is taken only when its loss is below
         the plain step's, so the loss still decreases monotonically. 0 switches it off.
     record_every : keep ``(t, G1_t, G2_t)`` every ``record_every`` iterations (0: never).
+    svd : ``"exact"`` forms the d1 x d2 matrix ``S(beta)`` (O(n^2 d)) and takes a full SVD of the
+        blend; ``"krylov"`` never forms it: the top-r subspace of the blend comes from a Rayleigh-Ritz
+        step on the block Krylov space ``span[G2^T, S^T G1^T]`` (warm start: the current encoders),
+        built from thin products ``S Q = X^T (W (Y Q)) / n``, O(n^2 r + n d r) per iteration and
+        independent of ``gamma``, so the line search costs no further products. The space also holds
+        r random directions drawn from ``rng`` at every iteration: without them a stationary point
+        whose subspace is not the top one (a saddle) would be invariant and never left. The same
+        fixed points as ``"exact"`` and the same stopping rule.
+    rng : a ``numpy.random.Generator``, required with ``svd="krylov"`` (the random directions).
 
     Returns
     -------
@@ -163,6 +173,11 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     gamma = check.fraction(damping, "damping")
     memory = check.integer(memory, "memory", low=0)
     record_every = check.integer(record_every, "record_every", low=0)
+    svd = check.one_of(svd, ("exact", "krylov"), "svd")
+    if svd == "krylov":
+        rng = check.generator(rng)
+        return _krylov_spectral_solver(loss, rho, G1, G2, X, Y, r, max_iter, tol, gamma, line_search,
+                                       memory, record_every, rng)
 
     hist = History()
     f, beta = loss.value_and_weights(G1, G2, X, Y)
@@ -208,7 +223,7 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     return FitResult(G1, G2, bool(np.sqrt(gn2) <= tol), it, hist)
 
 
-def _anderson(past, r):
+def _anderson(past, r, factors: bool = False):
     """Anderson (type II) extrapolation of the fixed-point iterates, projected to rank r (balanced factors)."""
     Ms = np.stack([m.ravel() for m, _ in past], axis=1)
     Fs = np.stack([f.ravel() for _, f in past], axis=1)
@@ -216,6 +231,8 @@ def _anderson(past, r):
     theta, *_ = np.linalg.lstsq(dF, Fs[:, -1], rcond=None)
     x = Ms[:, -1] + Fs[:, -1] - (dM + dF) @ theta
     U, sigma, V = top_singular_subspaces(x.reshape(past[0][0].shape), r)
+    if factors:
+        return U, sigma, V
     root = np.sqrt(sigma)[:, None]
     return root * U.T, root * V.T
 
@@ -237,3 +254,116 @@ def _spectral_state(X, Y, G1, G2, beta, rho):
     R = rho * (G1.T @ G2) - S
     g1, g2 = G2 @ R.T, G1 @ R
     return S, float(np.sum(g1 * g1) + np.sum(g2 * g2))
+
+
+# --------------------------------------------------------------------------- spectral solver, thin products
+
+class _ThinState:
+    """What the Krylov spectral step needs at one point: the weights as an operator on thin matrices,
+    ``S G2^T`` and ``S^T G1^T`` (never ``S`` itself), and the squared gradient norm."""
+
+    def __init__(self, X, Y, G1, G2, beta, rho, rng):
+        n = X.shape[0]
+        self.rng = rng
+        self.X, self.Y, self.G1, self.G2, self.beta, self.rho, self.n = X, Y, G1, G2, beta, rho, n
+        self.two_diag = 2.0 * np.diag(beta)[:, None]
+        self.WH = self._W(Y @ G2.T)
+        self.SG2 = X.T @ self.WH / n                                 # S G2^T   (d1 x r)
+        self.StG1 = Y.T @ self._Wt(X @ G1.T) / n                    # S^T G1^T (d2 x r)
+        g1 = rho * (G2 @ G2.T) @ G1 - self.SG2.T                    # G2 (rho M - S)^T
+        g2 = rho * (G1 @ G1.T) @ G2 - self.StG1.T                   # G1 (rho M - S)
+        self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
+        self._basis = None
+
+    def _W(self, A):            # W A with W_ii = beta_ii, W_ij = -beta_ij (S = X^T W Y / n)
+        return self.two_diag * A - self.beta @ A
+
+    def _Wt(self, A):
+        return self.two_diag * A - self.beta.T @ A
+
+    def prepare(self):
+        """The Krylov basis Q = orth[G2^T, S^T G1^T, random] and the gamma-independent products M Q, S Q.
+
+        The first r columns of Q span G2^T, so S applied to them reuses ``W H`` (H = Y G2^T): only the
+        r new directions cost products with the weights.
+        """
+        if self._basis is None:
+            r = self.G2.shape[0]
+            probe = self.rng.standard_normal((self.G2.shape[1], r))
+            Q, R = np.linalg.qr(np.hstack([self.G2.T, self.StG1, probe]))
+            # Q[:, :r] = G2^T R11^{-1}, so W Y Q[:, :r] = (W H) R11^{-1}
+            WYQ1 = np.linalg.solve(R[:r, :r].T, self.WH.T).T
+            SQ = self.X.T @ np.hstack([WYQ1, self._W(self.Y @ Q[:, r:])]) / self.n
+            MQ = self.G1.T @ (self.G2 @ Q)
+            self._basis = Q, MQ, SQ
+        return self._basis
+
+    def candidate(self, gamma, r):
+        """Lemma 2.1's balanced minimiser for the top-r Ritz approximation of (1 - gamma) rho M + gamma S."""
+        Q, MQ, SQ = self.prepare()
+        P = (1.0 - gamma) * self.rho * MQ + gamma * SQ
+        U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
+        scale = np.sqrt(sigma[:r] / self.rho)[:, None]
+        return scale * U[:, :r].T, scale * (Q @ Wt[:r].T).T
+
+
+def _krylov_spectral_solver(loss, rho, G1, G2, X, Y, r, max_iter, tol, gamma, line_search, memory,
+                            record_every, rng):
+    """The loop of :func:`spectral_solver` with ``svd="krylov"`` (same line search and acceleration)."""
+    hist = History()
+    f, beta = loss.value_and_weights(G1, G2, X, Y)
+    state = _ThinState(X, Y, G1, G2, beta, rho, rng)
+    hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(0.0)
+    if record_every:
+        hist.iterates.append((0, G1.copy(), G2.copy()))
+    past: list[tuple[np.ndarray, ...]] = []        # (G1_k, G2_k, C1_k, C2_k): M_k and T(M_k), factored
+    it = 0
+    while np.sqrt(state.gn2) > tol and it < max_iter:
+        new = None
+        while True:                                  # trial points need the loss value only (blocked)
+            C1, C2 = state.candidate(gamma, r)
+            fc = loss.value(C1, C2, X, Y)
+            if not line_search or fc < f:
+                break
+            if fc <= f + 1e-12 * abs(f):            # equal up to rounding: accept if the gradient shrinks
+                new = _ThinState(X, Y, C1, C2, loss.weights(C1, C2, X, Y), rho, rng)
+                if new.gn2 < state.gn2:
+                    break
+            if gamma < 1e-12:
+                break
+            gamma *= 0.5
+            new = None
+            past.clear()
+        if line_search and gamma < 1e-12 and not fc < f and new is not None and new.gn2 >= state.gn2:
+            break                                    # no damping lowers the loss: stalled
+        step = gamma
+        if line_search and memory:
+            past.append((G1, G2, C1, C2))
+            del past[:-memory - 1]
+            A = _anderson_factored(past, r) if len(past) > 1 else None
+            if A is not None:
+                fa = loss.value(*A, X, Y)
+                if fa < fc:
+                    (C1, C2), fc, new, step = A, fa, None, -gamma
+        G1, G2, f = C1, C2, fc
+        state = new if new is not None else _ThinState(X, Y, G1, G2, loss.weights(G1, G2, X, Y), rho, rng)
+        it += 1
+        hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(step)
+        if record_every and it % record_every == 0:
+            hist.iterates.append((it, G1.copy(), G2.copy()))
+    return FitResult(G1, G2, bool(np.sqrt(state.gn2) <= tol), it, hist)
+
+
+def _anderson_factored(past, r):
+    """:func:`_anderson` on factored iterates: M_k = G1_k^T G2_k, T(M_k) = C1_k^T C2_k, never d1 x d2.
+
+    All iterates lie in span(left factors) x span(right factors): with orthonormal bases Q1, Q2 of
+    those spans (at most 2 (memory + 1) r columns each) the extrapolation is the dense one applied to
+    the small matrices Q1^T M_k Q2 and Q1^T T(M_k) Q2, and the result's top-r SVD lifts back by Q1, Q2.
+    """
+    Q1, _ = np.linalg.qr(np.vstack([a for p in past for a in (p[0], p[2])]).T)
+    Q2, _ = np.linalg.qr(np.vstack([b for p in past for b in (p[1], p[3])]).T)
+    small = [((Q1.T @ g1.T) @ (g2 @ Q2), (Q1.T @ c1.T) @ (c2 @ Q2)) for g1, g2, c1, c2 in past]
+    U, sigma, V = _anderson([(m, tm - m) for m, tm in small], r, factors=True)
+    root = np.sqrt(sigma)[:, None]
+    return root * (Q1 @ U).T, root * (Q2 @ V).T
