@@ -3,7 +3,9 @@
 Each script owns one section of ``benchmarks/RESULTS.md``, delimited by the marker comments
 ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``; :func:`write_section` replaces only the text
 between its own markers (or appends the section), so several scripts, and other authors' sections,
-share the file safely.
+share the file safely. RESULTS.md and the figures are written atomically (a temporary file in the
+same folder, then ``os.replace``; ``mmcl_lib.book.files``): an interrupted run leaves the previous
+file complete.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ RESULTS_DIR = HERE / "results"
 # Benchmark this checkout's mmcl_lib, whatever an editable install elsewhere points to.
 if str(ROOT) not in sys.path[:1]:
     sys.path.insert(0, str(ROOT))
+
+from mmcl_lib.book.files import savefig_atomic, write_atomic  # noqa: E402  (needs ROOT on the path)
 
 
 def timed(fn) -> float:
@@ -135,23 +139,24 @@ def write_section(name: str, body: str) -> None:
     """Put ``body`` between ``<!-- name:start -->`` and ``<!-- name:end -->`` in RESULTS.md.
 
     Only that span is rewritten; a new section is appended at the end.
-    The file is locked while it is read and written, so concurrent writers keep each other's sections.
+    Writers lock the benchmarks folder while they read and replace the file, so concurrent writers
+    keep each other's sections; the new text goes to a temporary file that then replaces RESULTS.md
+    in one step, so an interruption leaves the previous file whole.
     """
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
-    RESULTS_MD.touch(exist_ok=True)
-    with open(RESULTS_MD, "r+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        text = fh.read()
+    lock = os.open(RESULTS_MD.parent, os.O_RDONLY)   # the folder's lock survives the file's replacement
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
         i, j = text.find(start), text.find(end)
         if i >= 0 and j > i:
             text = text[:i] + block + text[j + len(end):]
         else:
             text = (text.rstrip("\n") + "\n\n" if text.strip() else "") + block + "\n"
-        fh.seek(0)
-        fh.write(text)
-        fh.truncate()
-        fcntl.flock(fh, fcntl.LOCK_UN)
+        write_atomic(RESULTS_MD, text)
+    finally:
+        os.close(lock)                                # closing releases the lock
 
 
 def md_table(header: list[str], rows: list[list]) -> str:
@@ -171,8 +176,10 @@ def save_figure(fig, fname: str) -> None:
     import matplotlib.pyplot as plt
     fig.tight_layout()
     RESULTS_DIR.mkdir(exist_ok=True)
-    fig.savefig(RESULTS_DIR / fname, dpi=110)
-    plt.close(fig)
+    try:
+        savefig_atomic(fig, RESULTS_DIR / fname, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def footer(before: str, threads: int | None = None) -> str:

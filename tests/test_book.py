@@ -1,5 +1,7 @@
-"""The book's machinery (mmcl_lib.book): interactive figures, seeded sweeps, the Section 5.1 driver."""
+"""The book's machinery (mmcl_lib.book): interactive figures, seeded sweeps, the Section 5.1 driver,
+and long runs (resumable units, safe writes, progress only when asked)."""
 
+import json
 import re
 
 import matplotlib
@@ -7,8 +9,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mmcl_lib.book import explorer, sweep
-from mmcl_lib.book.unpaired_experiment import markdown_table, run_seed, summarise
+from mmcl_lib.book import explorer, files, progress, sweep, unpaired_experiment
+from mmcl_lib.book.unpaired_experiment import (Interrupted, combine_units, markdown_table, report_files,
+                                               reproduce, run_seed, run_unit, summarise)
 
 matplotlib.use("Agg")
 
@@ -154,3 +157,109 @@ def test_experiment_summary_agrees_with_the_runs():
     assert markdown_table(summary).count("\n") == 1 + len(summary["methods"])
     with pytest.raises(ValueError, match="methods"):
         run_seed(0, [40], methods=("paired_only", "magic"), **settings)
+
+
+# --- long runs: resumable Section 5.1 units, safe writes, silent progress ---------------------------
+
+TINY = dict(d1=8, d2=7, r=3, n=80, n_test=200, epochs=10, batch_size=20, noise_std=0.2)
+
+
+def test_units_combine_to_run_seed_exactly():
+    Ns = [40, 80]
+    units = [json.loads(json.dumps(run_unit(0, N, Ns, **TINY))) for N in (80, None, 40)]  # any order, via JSON
+    assert json.dumps(combine_units(0, Ns, units)) == json.dumps(run_seed(0, Ns, **TINY))
+    with pytest.raises(ValueError, match="missing"):
+        combine_units(0, Ns, units[:2])
+
+
+def test_interrupted_reproduction_resumes_only_missing_units_and_matches_a_clean_run(tmp_path, monkeypatch):
+    # other edits of the library while the test runs must not change the key between the runs
+    monkeypatch.setattr(unpaired_experiment, "code_digest", lambda: "this code")
+    seeds, Ns = [0, 1], [40, 80]
+    clean = reproduce(seeds, Ns, tmp_path / "clean", **TINY)
+    assert (clean.computed, clean.reused) == (6, 0)
+    calls, real = [], unpaired_experiment.run_unit
+
+    def stop_after_four(seed, N, *args, **kwargs):
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        calls.append((seed, N))
+        return real(seed, N, *args, **kwargs)
+
+    monkeypatch.setattr(unpaired_experiment, "run_unit", stop_after_four)
+    with pytest.raises(Interrupted) as stop:
+        reproduce(seeds, Ns, tmp_path / "resumed", **TINY)
+    assert (stop.value.done, stop.value.total) == (4, 6)
+    stored = sorted(p.name for p in stop.value.folder.glob("seed*.json"))
+    assert len(stored) == 4
+    calls.clear()
+    monkeypatch.setattr(unpaired_experiment, "run_unit", lambda seed, N, *a, **k: calls.append((seed, N)) or real(seed, N, *a, **k))
+    resumed = reproduce(seeds, Ns, tmp_path / "resumed", **TINY)
+    assert (resumed.computed, resumed.reused) == (2, 4)
+    assert calls == [(1, 40), (1, 80)]                      # only the units the interruption lost
+    assert len(resumed.timing["invocations"]) == 2 and resumed.timing["invocations"][0]["interrupted"]
+    a, b = report_files(clean, "cmd"), report_files(resumed, "cmd")
+    assert a["unpaired_table.md"] == b["unpaired_table.md"]
+    assert a["unpaired.png"] == b["unpaired.png"]
+    ja, jb = json.loads(a["unpaired_runs.json"]), json.loads(b["unpaired_runs.json"])
+    for j in (ja, jb):
+        del j["wall_time_s"], j["cpu_time_s"], j["timing"]
+    assert json.dumps(ja) == json.dumps(jb)
+    assert ja["runs"] == json.loads(json.dumps([run_seed(s, Ns, **TINY) for s in seeds]))
+    # a finished run is not recomputed; --fresh starts over; other settings get their own units
+    calls.clear()
+    assert reproduce(seeds, Ns, tmp_path / "resumed", **TINY).computed == 0 and calls == []
+    assert reproduce([0], [40], tmp_path / "resumed", fresh=True, **TINY).computed == 2
+    other = reproduce([0], [40], tmp_path / "resumed", **dict(TINY, epochs=14))
+    assert other.computed == 2 and other.folder != resumed.folder
+    monkeypatch.setattr(unpaired_experiment, "code_digest", lambda: "edited code")
+    assert reproduce([0], [40], tmp_path / "resumed", **TINY).computed == 2   # new code: new units
+
+
+def test_parallel_units_give_the_same_runs(tmp_path):
+    serial = reproduce([0, 1], [40], tmp_path / "a", **TINY)
+    parallel = reproduce([0, 1], [40], tmp_path / "b", jobs=2, **TINY)
+    assert json.dumps(serial.runs) == json.dumps(parallel.runs)
+
+
+def test_interrupted_write_keeps_the_previous_file(tmp_path):
+    path = tmp_path / "table.md"
+    files.write_atomic(path, "old table\n")
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with files.atomic_path(path) as tmp:
+            tmp.write_text("half a new ta")
+            raise Boom
+    assert path.read_text() == "old table\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.md"]   # no temporary file left
+    fig = matplotlib.figure.Figure()
+    fig.subplots().plot([0, 1])
+    with pytest.raises(Boom):
+        with files.saving_figure(tmp_path / "fig.png") as tmp:
+            fig.savefig(tmp)
+            raise Boom
+    assert not (tmp_path / "fig.png").exists()
+    files.savefig_atomic(fig, tmp_path / "fig.png")
+    assert (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+    files.write_atomic(path, b"new")
+    assert path.read_bytes() == b"new"
+    with pytest.raises(ValueError, match="data"):
+        files.write_atomic(path, 3)
+
+
+def test_progress_is_silent_unless_asked(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MMCL_SCALE", "default")
+    sweep.sweep(lambda rng, a: a, {"a": [1, 2]}, 2)
+    reproduce([0], [40], tmp_path, **TINY)
+    assert capsys.readouterr() == ("", "")
+    sweep.sweep(lambda rng, a: a, {"a": [1, 2]}, 2, progress=True)
+    assert "4/4" in capsys.readouterr().err
+    monkeypatch.setenv("MMCL_SCALE", "paper")
+    assert progress.wanted(None) and not progress.wanted(False)
+    sweep.sweep(lambda rng, a: a, {"a": [1, 2]}, 2)
+    assert "4/4" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="progress"):
+        progress.wanted("yes")

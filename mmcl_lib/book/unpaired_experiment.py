@@ -16,6 +16,11 @@ on the test pairs (cosine similarity):
 
 :func:`summarise`, :func:`markdown_table` (or :func:`html_table`) and :func:`plot_summary` turn a list of runs into the
 table and figure that ``experiments/reproduce_unpaired.py`` records and the chapter shows.
+
+The full run is long, so :func:`reproduce` cuts it into independent units (:func:`run_unit`: per
+seed a shared unit and one per N), stores each as it finishes under a key of all settings, skips
+stored units when rerun, survives Ctrl-C, and gives exactly the numbers of :func:`run_seed`;
+:func:`write_report` writes the table, JSON and figure atomically.
 """
 
 from __future__ import annotations
