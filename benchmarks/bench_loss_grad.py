@@ -81,7 +81,9 @@ def bench(ns, repeats):
     for n in ns:
         G1, G2, X, Y = make_problem(n)
         errs = check_agreement(loss, G1, G2, X, Y)
+        f32 = [a.astype(np.float32) for a in (G1, G2, X, Y)]
         fns = {"mmcl_lib": lambda: loss.value_and_grad(G1, G2, X, Y),
+               "mmcl32": lambda: loss.value_and_grad(*f32),
                "torch64": torch_clip_value_and_grad(TAU, torch.float64)(G1, G2, X, Y),
                "torch32": torch_clip_value_and_grad(TAU, torch.float32)(G1, G2, X, Y),
                "floor": matmul_floor(G1, G2, X, Y)}
@@ -95,7 +97,8 @@ def bench(ns, repeats):
                      f"{med['torch32'] / med['mmcl_lib']:.2f}",
                      f"{med['mmcl_lib'] / med['floor']:.2f}",
                      f"{low['torch64'] / low['mmcl_lib']:.2f} / {low['mmcl_lib'] / low['floor']:.2f}",
-                     reps, f"{max(errs.values()):.1e}"])
+                     reps, f"{max(errs.values()):.1e}", C.ms(med["mmcl32"]),
+                     f"{med['torch32'] / med['mmcl32']:.2f}"])
         print(f"n={n}: " + ", ".join(f"{k} {C.ms(v)} ms" for k, v in med.items()), flush=True)
     return rows, raw
 
@@ -135,21 +138,22 @@ def main():
         "`torch/mmcl` columns mean mmcl_lib is faster; targets are judged on medians, and the ratios of the "
         "fastest runs (torch f64 / mmcl, mmcl / floor) are shown because load bursts on a shared machine "
         "inflate some runs by several times. The last column is the largest relative "
-        "difference between mmcl_lib and PyTorch float64 (value, dL/dG1, dL/dG2), asserted <= 1e-10.", "",
+        "difference between mmcl_lib and PyTorch float64 (value, dL/dG1, dL/dG2), asserted <= 1e-10. "
+        "The last two columns: mmcl_lib on float32 copies of the data (float32 end to end) against "
+        "PyTorch float32.", "",
         C.md_table(["n", "mmcl_lib (ms)", "torch f64 (ms)", "torch f32 (ms)", "floor (ms)",
                     "torch f64 / mmcl", "torch f32 / mmcl", "mmcl / floor",
-                    "same two ratios, fastest runs", "runs", "max rel. diff"],
+                    "same two ratios, fastest runs", "runs", "max rel. diff", "mmcl_lib f32 (ms)",
+                    "torch f32 / mmcl f32"],
                    rows), "",
         *verdicts(raw), "",
-        "Where the floor target is missed (large n), the excess is the element-wise work on the n x n "
-        "matrices that the floor does not contain. CLIP computes one exp per entry for both anchor "
-        "directions (a global shift, when the logits' spread allows it), then row and column sums and "
-        "the weight matrix: about eight single-threaded NumPy passes over n^2 float64 values. They "
-        "weigh more when BLAS has more threads (the floor shrinks, these passes do not). What would "
-        "close the rest: processing s in blocks of rows that stay in cache (fusing the passes), or a "
-        "fused kernel (a compiled dependency such as numba). With 2 threads on a machine whose load exceeds its cores, an OpenBLAS call can "
-        "also stall for a scheduler time slice waiting for a descheduled thread (millisecond problems "
-        "then take ~100 ms): the one-thread section is the steadier comparison.", "",
+        "mmcl_lib's `value_and_grad` is the blocked path (`mmcl_lib.losses.block_plan`): at these n "
+        "the default 256 MiB budget keeps the n x n matrix, does the element-wise work in row blocks "
+        "and the two gradient products on the whole matrix; where the floor target is missed the "
+        "excess is that element-wise work (exp, sums, weights), which the floor does not contain. "
+        "With 2 threads on a machine whose load exceeds its cores, an OpenBLAS call can also stall for "
+        "a scheduler time slice (millisecond problems then take ~100 ms): the one-thread section is "
+        "the steadier comparison.", "",
         f"BLAS in this run: {C.blas_summary()}; torch {torch.get_num_threads()} threads.",
         C.footer(before),
     ])
