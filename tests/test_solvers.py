@@ -152,3 +152,46 @@ def test_gradient_descent_checks_its_settings():
         solvers.gradient_descent(losses.clip(1.0), *problem(0), tol=0)
     with pytest.raises(ValueError, match="max_iter"):
         solvers.gradient_descent(losses.clip(1.0), *problem(0), max_iter=-1)
+
+
+def latent_pairs(n, noise, seed=0, d1=6, d2=5, r=2):
+    from mmcl_lib import data
+    rng = np.random.default_rng(seed)
+    s = data.LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise).sample(n, rng)
+    return 0.3 * rng.standard_normal((r, d1)), 0.3 * rng.standard_normal((r, d2)), s.X, s.Y
+
+
+def norm_where_it_stops(fit, tol):
+    k = int(np.flatnonzero(np.asarray(fit.history.grad_norm) <= tol)[0])
+    _, A, B = fit.history.iterates[k]
+    return float(np.linalg.norm(A.T @ B))
+
+
+def separated(G1, G2, X, Y):
+    """Every positive wins its row and its column of the inner-product similarity matrix."""
+    return min(metrics.retrieval_accuracy(G1, G2, X, Y, similarity="inner"),
+               metrics.retrieval_accuracy(G2, G1, Y, X, similarity="inner")) == 1.0
+
+
+def test_unregularised_clip_has_no_minimiser_on_separable_pairs():
+    # Chapter 1, "no regulariser, no minimiser", case (a): 8 pairs, rank 2, low noise
+    G1, G2, X, Y = latent_pairs(8, 0.1)
+    loss = losses.clip(1.0)
+    fit = solvers.gradient_descent(loss, G1, G2, X, Y, tol=1e-8, max_iter=30000, record_every=1)
+    assert separated(fit.G1, fit.G2, X, Y)
+    assert fit.history.loss[-1] < 1e-7
+    norms = [norm_where_it_stops(fit, tol) for tol in (1e-4, 1e-6, 1e-8)]
+    assert norms[0] + 1000 < norms[1] and norms[1] + 1000 < norms[2]     # the stopping point runs away
+    ray = [loss.value(c * fit.G1, fit.G2, X, Y) for c in (1.0, 1.1, 1.2)]
+    assert ray[2] < ray[1] < ray[0]                                      # and scaling up still helps
+
+
+def test_unregularised_clip_converges_when_the_pairs_are_not_separable():
+    # case (b): 200 pairs, rank 2, noise 1: gradient descent converges to a finite point
+    G1, G2, X, Y = latent_pairs(200, 1.0)
+    loss = losses.clip(1.0)
+    fit = solvers.gradient_descent(loss, G1, G2, X, Y, tol=1e-8, max_iter=30000, record_every=1)
+    assert fit.converged and not separated(fit.G1, fit.G2, X, Y)
+    assert norm_where_it_stops(fit, 1e-5) == pytest.approx(norm_where_it_stops(fit, 1e-8), rel=1e-3)
+    at = loss.value(fit.G1, fit.G2, X, Y)
+    assert at < loss.value(0.9 * fit.G1, fit.G2, X, Y) and at < loss.value(1.1 * fit.G1, fit.G2, X, Y)
