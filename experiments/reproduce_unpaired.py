@@ -62,7 +62,12 @@ def main(argv=None) -> int:
         print(f"\nStopped: {stop.done} of {stop.total} units are stored in {stop.folder}; "
               f"run `{resume.replace(' --fresh', '')}` again to finish the rest.", file=sys.stderr)
         return 130
-    write_report(rep, command, args.out)
+    try:
+        write_report(rep, command, args.out)
+    except KeyboardInterrupt:
+        print(f"\nStopped while writing the results: every unit is stored and each file is either the old "
+              f"or the new one; run `{resume.replace(' --fresh', '')}` again to write them.", file=sys.stderr)
+        return 130
     print(markdown_table(summarise(rep.runs)))
     print(f"command: {command}\n{rep.computed} units run now, {rep.reused} reused; this call "
           f"{time.perf_counter() - start:.1f} s; all calls together {rep.timing['wall_time_s']:.1f} s of wall "
