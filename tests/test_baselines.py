@@ -192,3 +192,15 @@ def test_error_shrinks_as_eta_grows_and_scales_like_one_over_eta():
     assert np.all(np.diff(mean) < 0)
     scaled = mean * np.array(etas)                 # about constant in the small-error regime
     assert scaled.max() / scaled.min() < 1.5
+
+
+def test_homoskedastic_correlated_noise_biases_mmcl_unless_the_loadings_agree():
+    # C = c sigma^2 I is not harmless: eta U1 U2^T + c I has left singular vectors that mix in U2,
+    # so MMCL's population target moves (about 0.35 at c = 0.1, eta = 0.5); with U2 = U1 it does not
+    errs = []
+    for seed in range(5):
+        model = data.LatentFactorModel.random(20, 20, 4, np.random.default_rng(seed), noise_std1=1.0, noise_corr=0.1)
+        errs.append(baselines.population_errors(model, 0.5)["mmcl"])
+        same = data.LatentFactorModel(model.U1, model.U1, model.latent_cov, 1.0, 1.0, 0.1)
+        assert baselines.population_errors(same, 0.5)["mmcl"] < 1e-10
+    assert 0.25 < np.mean(errs) < 0.45

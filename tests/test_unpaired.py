@@ -9,7 +9,7 @@ from scipy.special import logsumexp
 from mmcl_lib import losses
 from mmcl_lib.data import LatentFactorModel
 from mmcl_lib.spectral import closed_form_mmcl
-from mmcl_lib.metrics import retrieval_accuracy
+from mmcl_lib.metrics import retrieval_accuracy, subspace_error
 from mmcl_lib.unpaired import (detect_top, match_pairs, matching_self_training, pair_scores,
                                scoring_callback, train_unpaired, two_phase, unpaired_loss)
 
@@ -194,3 +194,82 @@ def test_unpaired_learners_reject_bad_inputs(instance):
         unpaired_loss(G1, G2, pairs.X, pairs.Y, tau=0.0)
 
 
+
+
+# ---------------------------------------------------------------- thresholds and rates (Chapter 5 claims)
+
+def test_top_n_rule_threshold_is_near_two_log_n_and_matching_needs_less():
+    # the top-N rule is beaten by the N-th largest false score, about sqrt(2 r log N): precision is near
+    # one half around r = 2 log N, high but not perfect at 4 log N, and close to one at 16 log N; a
+    # one-to-one matching is already reliable at 2 log N
+    def precisions(k, seeds=(0, 1, 2), N=300):
+        r = int(round(k * np.log(N)))
+        out = []
+        for seed in seeds:
+            S, partner = oracle_similarities(r=r, noise=0.3, N=N, seed=seed)
+            out.append((pair_scores(*detect_top(S, N), partner)[0], pair_scores(*match_pairs(S), partner)[0]))
+        return np.mean(out, axis=0)
+    top1, match1 = precisions(1)
+    top2, match2 = precisions(2)
+    top4, _ = precisions(4)
+    top16, _ = precisions(16, seeds=(0,), N=100)         # r = 74 must fit in d = 80
+    assert top1 < 0.3
+    assert 0.25 < top2 < 0.6
+    assert 0.65 < top4 < 0.95
+    assert top16 > 0.97
+    assert match2 > 0.95 and match1 > top1 + 0.3
+
+
+def test_oracle_pairing_error_falls_like_one_over_sqrt_of_all_pairs():
+    # revealing the hidden pairing of N unpaired samples takes the closed form from 1/sqrt(n) to 1/sqrt(n + N)
+    n, Ns, seeds = 200, (600, 2200, 7800), range(4)
+    errors = np.zeros((len(seeds), 1 + len(Ns)))
+    for s in seeds:
+        rng = np.random.default_rng(s)
+        model = LatentFactorModel.random(30, 28, 6, rng, noise_std1=1.0)
+        pairs = model.sample(n, rng)
+        errors[s, 0] = subspace_error(closed_form_mmcl(pairs.X, pairs.Y, 6)[0], model.U1)
+        for k, N in enumerate(Ns):
+            unp = model.sample_unpaired(N, rng)
+            X = np.vstack([pairs.X, unp.X])
+            Y = np.vstack([pairs.Y, unp.Y[unp.hidden_partner]])
+            errors[s, k + 1] = subspace_error(closed_form_mmcl(X, Y, 6)[0], model.U1)
+    totals = n + np.r_[0, Ns]
+    mean = errors.mean(axis=0)
+    slope = np.polyfit(np.log(totals), np.log(mean), 1)[0]
+    assert -0.6 < slope < -0.4
+    ratio = mean[0] / mean[1:]
+    np.testing.assert_array_less(np.abs(ratio / np.sqrt(totals[1:] / n) - 1), 0.2)
+
+
+def test_detected_pairs_give_nearly_the_oracle_pairing_error(instance):
+    # with the pairs detected by matching, the closed-form refit is close to the fit on the true pairing
+    model, pairs, unp, _ = instance
+    res = matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, 8, rounds=3, threshold=0.8)
+    X = np.vstack([pairs.X, unp.X])
+    Y = np.vstack([pairs.Y, unp.Y[unp.hidden_partner]])
+    oracle = subspace_error(closed_form_mmcl(X, Y, 8)[0], model.U1)
+    alone = subspace_error(closed_form_mmcl(pairs.X, pairs.Y, 8)[0], model.U1)
+    detected = subspace_error(res.G1, model.U1)
+    assert detected < 1.25 * oracle
+    assert alone > 1.5 * oracle
+
+
+def test_phase_two_accuracy_rises_with_the_number_of_unpaired_samples():
+    # the synthetic experiment's claim (the paper's Section 5.1) at a small size: for every seed,
+    # accuracy after phase 2 rises over three values of N, and clearly beats phase 1 at the largest
+    gains = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        model = LatentFactorModel.random(20, 18, 8, rng, noise_std1=0.3)
+        pairs, test = model.sample(100, rng), model.sample(2000, rng)
+        accs = []
+        for N in (200, 800, 3200):
+            unp = model.sample_unpaired(N, np.random.default_rng([seed, N]))
+            first, second = two_phase(pairs.X, pairs.Y, unp.X, unp.Y[unp.hidden_partner], 8,
+                                      rng=np.random.default_rng([seed, 1]), epochs_paired=40,
+                                      epochs_unpaired=5, lr=0.01)
+            accs.append(retrieval_accuracy(second.G1, second.G2, test.X, test.Y))
+        assert accs[0] < accs[1] < accs[2], (seed, accs)
+        gains.append(accs[2] - retrieval_accuracy(first.G1, first.G2, test.X, test.Y))
+    assert np.mean(gains) > 0.05

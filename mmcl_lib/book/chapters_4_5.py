@@ -1,0 +1,376 @@
+"""Experiment set-ups and figures of Chapters 4 (``ch-robustness``) and 5 (``ch-unpaired``).
+
+The chapters call the functions here so that their code cells show the library call that matters
+(``baselines.recovery_errors``, ``unpaired.detect_top``, ``unpaired.match_pairs``...) and one line
+per figure. Nothing here computes a result of the paper that the core of ``mmcl_lib`` does not
+already compute: these are the chapters' data set-ups, loops over seeds and plotting.
+
+Chapter 4: :func:`heteroskedastic_model`, :func:`recovery_errors_at`, :func:`population_errors_at`
+and the figures :func:`plot_one_over_eta`, :func:`plot_population_bias`, :func:`plot_crossover`,
+:func:`plot_correlated_noise`, :func:`robustness_bars`.
+
+Chapter 5: :func:`oracle_pairing_errors`, :func:`oracle_scores`, :func:`detection_precision`, the
+figures :func:`plot_oracle_pairing`, :func:`plot_detection`, :func:`plot_phase2_run`,
+:func:`plot_unpaired_summary`, :func:`matching_demo_figure`, and :func:`summary_table`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import _validation as check
+from ..baselines import population_errors, recovery_errors
+from ..data import LatentFactorModel, heteroskedastic_std
+from ..losses import linear
+from ..metrics import random_subspace_level, retrieval_accuracy, subspace_error
+from ..spectral import closed_form_mmcl
+from ..unpaired import detect_top, match_pairs, matching_self_training, pair_scores, scoring_callback
+from . import display
+from .unpaired_experiment import LABELS
+
+__all__ = ["heteroskedastic_model", "recovery_errors_at", "population_errors_at", "plot_one_over_eta",
+           "plot_population_bias", "plot_crossover", "plot_correlated_noise", "robustness_bars",
+           "oracle_pairing_errors", "oracle_scores", "detection_precision", "plot_oracle_pairing",
+           "plot_detection", "plot_phase2_run", "plot_unpaired_summary", "matching_demo_figure",
+           "summary_table", "rounded_difference", "full_run_values"]
+
+# ---------------------------------------------------------------- Chapter 4
+
+METHOD_STYLE = {"mmcl": ("MMCL", "C0"), "unimodal_cl": ("unimodal CL", "C1"), "pca": ("PCA", "C2")}
+
+
+def heteroskedastic_model(rng: np.random.Generator, d: int, r: int, *, level: float = 1.0,
+                          ratio: float = 10.0, corr: float = 0.0) -> LatentFactorModel:
+    """Chapter 4's model: ``d1 = d2 = d``, Haar loadings, the same heteroskedastic noise in both
+    modalities (variances log-spaced over ``ratio`` with mean ``level``), noise correlation ``corr``."""
+    std = heteroskedastic_std(d, level, ratio)
+    return LatentFactorModel.random(d, d, r, rng, noise_std1=std, noise_std2=std, noise_corr=corr)
+
+
+def recovery_errors_at(rng: np.random.Generator, n: int, eta: float, *, d: int = 20, r: int = 4,
+                       ratio: float = 10.0, corr: float = 0.0) -> dict[str, float]:
+    """Errors of MMCL, unimodal CL and PCA on one fresh model and paired sample (Chapter 4 sweeps)."""
+    model = heteroskedastic_model(rng, d, r, ratio=ratio, corr=corr)
+    return recovery_errors(model, model.sample(n, rng, eta=eta), rng)
+
+
+def population_errors_at(rng: np.random.Generator, d: int, *, r: int = 4, ratio: float = 10.0,
+                         eta: float = 1.0, corr: float = 0.0, same_loadings: bool = False) -> dict[str, float]:
+    """Population errors (``baselines.population_errors``) of one random Chapter 4 model.
+
+    ``same_loadings=True`` sets ``U2 = U1`` (the one case in which a noise cross-covariance that is
+    a multiple of the identity leaves MMCL's population target unbiased).
+    """
+    model = heteroskedastic_model(rng, d, r, ratio=ratio, corr=corr)
+    if same_loadings:
+        model = LatentFactorModel(model.U1, model.U1, model.latent_cov, model.noise_std1, model.noise_std2,
+                                  model.noise_corr)
+    return population_errors(model, eta)
+
+
+def plot_one_over_eta(eta, by_eta, predicted, small, random_level: float, n: int):
+    """Chapter 4, ``fig-one-over-eta``: error against eta (log-log) and eta x error."""
+    eta = np.asarray(eta, dtype=float)
+    fig, (ax0, ax1) = display.subplots(1, 2)
+    display.sweep_band(ax0, eta, by_eta, "mmcl", label="MMCL (closed form)", color="C0")
+    ax0.plot(eta, predicted, "k--", lw=1, label=r"first order, $\propto 1/\eta$")
+    ax0.axhline(random_level, color="gray", ls=":", label="random subspace")
+    display.log_ticks(ax0, "both")
+    ax0.set(xlabel=r"fraction of correct pairs $\eta$", ylabel=r"$\|\sin\Theta\|_F$",
+            title=f"error against $\\eta$ (n = {n})")
+    product = eta * by_eta.mean("mmcl")
+    ax1.plot(eta, product, "o-", color="C0", label=r"$\eta\,\times$ mean error")
+    ax1.plot(eta[small], product[small], "o", color="C3", label="small-error regime")
+    display.log_ticks(ax1, "x")
+    ax1.set(xlabel=r"$\eta$", ylabel=r"$\eta\times\|\sin\Theta\|_F$", ylim=(0, None), title=r"the $1/\eta$ law")
+    for ax in (ax0, ax1):
+        ax.legend(loc="best")
+    return fig
+
+
+def plot_population_bias(ratio_grid, by_ratio, d_grid, by_dim, r: int, d: int, ratio: float):
+    """Chapter 4, ``fig-population-bias``: population errors against heteroskedasticity and d."""
+    fig, (ax0, ax1) = display.subplots(1, 2)
+    for key, (label, color) in (("pca", METHOD_STYLE["pca"]), ("unimodal_cl", METHOD_STYLE["unimodal_cl"]),
+                                ("mmcl", METHOD_STYLE["mmcl"])):
+        display.sweep_band(ax0, ratio_grid, by_ratio, key, label=label, color=color)
+        if key != "mmcl":                                  # zero: not drawable on a log axis
+            display.sweep_band(ax1, d_grid, by_dim, key, label=label, color=color)
+    ax1.plot(d_grid, r**1.5 / np.asarray(d_grid, dtype=float), "k--", lw=1, label=r"$r^{3/2}/d$")
+    display.log_ticks(ax0, "x", ratio_grid)
+    display.log_ticks(ax1, "x", d_grid)
+    display.log_ticks(ax1, "y")
+    ax0.set(xlabel="largest / smallest noise variance", ylabel="population error",
+            title=f"against heteroskedasticity (d = {d})")
+    ax1.set(xlabel="dimension d", title=f"against d (variance ratio {ratio:g})")
+    ax0.legend(loc="center right")
+    ax1.legend(loc="lower left")
+    return fig
+
+
+def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_level: float):
+    """Chapter 4, ``fig-crossover``: errors against eta for each n at one d, and eta* against n.
+
+    A 2 x 2 grid: one panel per n (at most three) and the last panel eta* against n for every d.
+    """
+    n_grid = list(n_grid)
+    if len(n_grid) > 3:
+        raise ValueError(f"plot_crossover: at most three values of n fit the grid, got {len(n_grid)}")
+    fig, axes = display.subplots(2, 2, height=6.4)
+    axes = axes.ravel()
+    for j, n in enumerate(n_grid):
+        ax = axes[j]
+        for key, (label, color) in METHOD_STYLE.items():
+            display.sweep_band(ax, cross_eta, cmp, key, label=label, color=color, index=np.s_[i_d, j])
+        if np.isfinite(eta_star[i_d, j]):
+            ax.axvline(eta_star[i_d, j], color="k", lw=0.8, ls="--")
+        display.log_ticks(ax, "x")
+        ax.set(xlabel=r"$\eta$", ylabel=r"$\|\sin\Theta\|_F$", ylim=(0, random_level * 1.05),
+               title=f"d = {dim_grid[i_d]}, n = {n}")
+    axes[0].legend(loc="upper right")
+    for ax in axes[len(n_grid):-1]:
+        ax.axis("off")
+    ax = axes[-1]
+    for i, d in enumerate(dim_grid):
+        ax.plot(n_grid, eta_star[i], "o-", label=f"d = {d}")
+    display.log_ticks(ax, "x", n_grid)
+    display.log_ticks(ax, "y")
+    ax.set(xlabel="number of pairs n", ylabel=r"$\eta^*$", title=r"below $\eta^*$ unimodal CL wins")
+    ax.legend(loc="best")
+    return fig
+
+
+def plot_correlated_noise(n_grid, corr_grid, broken, broken_pop, eta: float, d: int):
+    """Chapter 4, ``fig-correlated-noise``: MMCL's error against n for several noise correlations."""
+    fig, ax = display.subplots()
+    for i, c in enumerate(corr_grid):
+        display.sweep_band(ax, n_grid, broken, "mmcl", label=f"MMCL, c = {c:g}", color=f"C{i}", index=np.s_[i])
+        if c > 0:                                          # c = 0: the population error is zero
+            ax.axhline(broken_pop.mean("mmcl")[i], color=f"C{i}", ls=":", lw=1)
+    display.sweep_band(ax, n_grid, broken, "unimodal_cl", label="unimodal CL (any c)", color="0.4",
+                       marker="s", ls="--", index=np.s_[-1])
+    display.log_ticks(ax, "x", n_grid)
+    display.log_ticks(ax, "y")
+    ax.set(xlabel="number of pairs n", ylabel=r"$\|\sin\Theta\|_F$",
+           title=f"cross-modal noise correlation c ($\\eta$ = {eta:g}, d = {d})")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def robustness_bars(demo, demo_pop, grid: dict, eta, ratio, n, d, r: int = 4):
+    """Chapter 4's interactive figure: mean errors (bars) and population errors (black ticks)."""
+    idx = tuple(list(grid[k]).index(v) for k, v in (("eta", eta), ("ratio", ratio), ("n", n), ("d", d)))
+    pop_idx = (idx[0], idx[1], idx[3])
+    fig, ax = display.subplots(height=3.4)
+    for k, (key, (label, color)) in enumerate(METHOD_STYLE.items()):
+        ax.bar(k, demo.mean(key)[idx], yerr=demo[key][idx].std(), color=color, capsize=4)
+        ax.plot([k - 0.35, k + 0.35], [demo_pop.mean(key)[pop_idx]] * 2, color="k", lw=2)
+    ax.axhline(random_subspace_level(d, r), color="gray", ls=":", lw=1)
+    ax.set(xticks=range(3), xticklabels=[label for label, _ in METHOD_STYLE.values()], ylim=(0, 2.0),
+           ylabel=r"$\|\sin\Theta\|_F$", title=f"η = {eta:g}, variance ratio {ratio:g}, n = {n}, d = {d}")
+    return fig
+
+
+# ---------------------------------------------------------------- Chapter 5
+
+def oracle_pairing_errors(seeds: Sequence[int], N_values: Sequence[int], *, d1: int = 40, d2: int = 39,
+                          r: int = 10, noise: float = 0.3, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Chapter 5, ``sec-unpaired-why``: feature error of the closed form from the ``n`` pairs and from
+    the ``n + N`` pairs with the hidden pairing revealed.
+
+    Returns ``(err_pairs, err_oracle)`` of shapes ``(len(seeds),)`` and ``(len(seeds), len(N_values))``:
+    ``metrics.subspace_error`` of ``spectral.closed_form_mmcl``'s modality-1 encoder.
+    """
+    err_pairs, err_oracle = [], []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        model = LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise)
+        pairs = model.sample(n, rng)
+        err_pairs.append(subspace_error(closed_form_mmcl(pairs.X, pairs.Y, r)[0], model.U1))
+        row = []
+        for N in N_values:
+            unp = model.sample_unpaired(N, rng)
+            X_all = np.vstack([pairs.X, unp.X])
+            Y_all = np.vstack([pairs.Y, unp.Y[unp.hidden_partner]])   # the oracle pairing
+            row.append(subspace_error(closed_form_mmcl(X_all, Y_all, r)[0], model.U1))
+        err_oracle.append(row)
+    return np.array(err_pairs), np.array(err_oracle)
+
+
+def oracle_scores(r: int, N: int, seed: int = 0, *, d: int = 100, noise: float = 0.3):
+    """Inner-product similarities (N x N) of an unpaired set under the true encoders, and its pairing.
+
+    Chapter 5, ``sec-unpaired-detection``: the scores a detector would see with perfect encoders.
+    """
+    rng = np.random.default_rng([r, N, seed])
+    model = LatentFactorModel.random(d, d, r, rng, noise_std1=noise)
+    unp = model.sample_unpaired(N, rng)
+    return linear().similarities(model.U1.T, model.U2.T, unp.X, unp.Y), unp.hidden_partner
+
+
+def detection_precision(ratios: Sequence[float], Ns: Sequence[int], seeds: Sequence[int], *,
+                        d: int = 100, noise: float = 0.3) -> dict:
+    """Precision of the top-N rule and of one-to-one matching against ``r / log N`` (Chapter 5).
+
+    For each ``N`` and each ratio ``k``, ``r = max(1, round(k log N))``; the detectors see
+    :func:`oracle_scores`. Returns ``{"r": (len(Ns), len(ratios)) ints, "x": r / log N,
+    "top": precision of ``unpaired.detect_top(S, N)``, "match": of ``unpaired.match_pairs(S)``}``,
+    precisions averaged over ``seeds``.
+    """
+    Ns = [check.integer(N, "N", low=2) for N in Ns]
+    rs = np.array([[max(1, int(round(k * np.log(N)))) for k in ratios] for N in Ns])
+    top, match = np.zeros(rs.shape), np.zeros(rs.shape)
+    for a, N in enumerate(Ns):
+        for b, r in enumerate(rs[a]):
+            for seed in seeds:
+                S, partner = oracle_scores(int(r), N, seed, d=d, noise=noise)
+                top[a, b] += pair_scores(*detect_top(S, N), partner)[0] / len(seeds)
+                match[a, b] += pair_scores(*match_pairs(S), partner)[0] / len(seeds)
+    return {"N": Ns, "r": rs, "x": rs / np.log(Ns)[:, None], "top": top, "match": match}
+
+
+def plot_oracle_pairing(n: int, N_values, err_pairs: float, err_oracle):
+    """Chapter 5, ``fig-unpaired-oracle-pairing``: error against the number of correctly paired samples."""
+    totals = n + np.asarray(N_values)
+    fig, ax = display.subplots()
+    ax.plot([n], [err_pairs], "o", color="C0", label=f"{n} pairs only")
+    ax.plot(totals, err_oracle, "o-", color="C2", label="pairs + unpaired, oracle pairing")
+    ax.plot(np.r_[n, totals], err_pairs * np.sqrt(n / np.r_[n, totals]), "k:", label=r"$\propto 1/\sqrt{n+N}$")
+    display.log_ticks(ax, "x", np.r_[n, totals])
+    display.log_ticks(ax, "y")
+    ax.set(xlabel="number of correctly paired samples used, $n + N$", ylabel=r"sin-theta error of $\hat U_1$")
+    ax.legend(loc="upper right")
+    return fig
+
+
+def plot_detection(det: dict):
+    """Chapter 5, ``fig-unpaired-detection``: precision against r / log N, top-N rule and matching."""
+    fig, ax = display.subplots()
+    for a, N in enumerate(det["N"]):
+        color = f"C{a}"
+        ax.plot(det["x"][a], det["top"][a], "o-", color=color, label=f"top-N rule, N = {N}")
+        ax.plot(det["x"][a], det["match"][a], "s--", color=color, label=f"matching, N = {N}")
+    for k, text in ((2, "2 log N"), (4, "4 log N")):
+        ax.axvline(k, color="gray", ls=":", lw=1)
+        ax.text(k, 1.02, text, ha="center", va="bottom", fontsize=9, color="0.3")
+    ax.axhline(0.5, color="gray", lw=0.6)
+    ax.set(xlabel=r"signal dimension relative to the set size, $r / \log N$", ylabel="detection precision",
+           ylim=(0, 1.1))
+    ax.legend(loc="lower right", ncol=2)
+    return fig
+
+
+def plot_phase2_run(precision_per_epoch, accuracies: dict):
+    """Chapter 5, ``fig-unpaired-phase2``: precision per epoch of phase 2 and the accuracies compared."""
+    fig, (ax1, ax2) = display.subplots(2, 1, height=5.6)
+    epochs = np.arange(1, len(precision_per_epoch) + 1)
+    ax1.plot(epochs, precision_per_epoch, color="C3")
+    display.integer_ticks(ax1, "x")
+    ax1.set(xlabel="epoch of phase 2", ylabel="precision of detected pairs", ylim=(0, 1.05))
+    names = list(accuracies)
+    values = [accuracies[k] for k in names]
+    ax2.barh(names, values, color=["C0", "C3", "0.55", "k"][:len(names)])
+    for y, v in enumerate(values):
+        ax2.text(v + 0.01, y, f"{v:.3f}", va="center", fontsize=9)
+    ax2.set(xlabel="top-1 retrieval accuracy", xlim=(0, 1))
+    ax2.invert_yaxis()
+    ax2.grid(False, axis="y")
+    return fig
+
+
+STYLES = {"oracle": ("k", "--", "o"), "closed_form": ("0.45", ":", "o"), "paired_only": ("C0", "-", "o"),
+          "paired_long": ("C9", "-.", "^"), "paired_unpaired": ("C3", "-", "o"),
+          "unpaired_independent": ("C4", "-", "v"), "matching": ("C2", "-", "s")}
+
+
+def plot_unpaired_summary(summary: dict, *, title: str | None = None):
+    """Chapter 5's accuracy against N per method (mean, band of one standard deviation).
+
+    Same data as ``unpaired_experiment.plot_summary``, in the house style: ticks at the values of N,
+    markers on every line, the legend below the axes, and the independent-batches line (at 0)
+    lifted off the axis by a negative lower limit and labelled where it lies.
+    """
+    Ns = np.asarray(summary["N"], dtype=float)
+    fig, ax = display.subplots(height=5.0)
+    for method, s in summary["methods"].items():
+        color, ls, marker = STYLES[method]
+        mean, std = np.asarray(s["mean"], dtype=float), np.asarray(s["std"], dtype=float)
+        if mean.size == 1:
+            mean, std = np.full(Ns.size, mean[0]), np.full(Ns.size, std[0])
+        ax.plot(Ns, mean, ls, color=color, marker=marker, label=LABELS[method], zorder=3)
+        display.band(ax, Ns, mean - std, mean + std, color=color, alpha=0.15)
+        if method == "unpaired_independent":
+            ax.annotate("independent batches", (Ns[-1], mean[-1]), xytext=(0, 8), textcoords="offset points",
+                        ha="right", fontsize=9, color=color)
+    ticks = Ns if Ns.size <= 6 else Ns[1::2]              # evenly spaced N: a linear axis, every other tick
+    ax.set_xticks(ticks, [f"{int(N)}" for N in ticks])
+    ax.set(xlabel="number of unpaired samples N", ylabel="top-1 retrieval accuracy", ylim=(-0.04, 0.72),
+           title=title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
+    return fig
+
+
+def summary_table(summary: dict, Ns: Sequence[int] | None = None, *, caption: str | None = None):
+    """Chapter 5's accuracy table: one row per method, one column per N, cells "mean ± sd"."""
+    cols = list(summary["N"]) if Ns is None else list(Ns)
+    idx = [summary["N"].index(N) for N in cols]
+    rows = []
+    for method, s in summary["methods"].items():
+        mean, std = np.atleast_1d(s["mean"]), np.atleast_1d(s["std"])
+        rows.append([LABELS[method]] + [display.pm(mean[k if mean.size > 1 else 0], std[k if std.size > 1 else 0])
+                                        for k in idx])
+    return display.html_table(["method"] + [f"N = {N}" for N in cols], rows, caption=caption)
+
+
+def rounded_difference(a: float, b: float, digits: int = 3) -> float:
+    """``round(a, digits) - round(b, digits)``: the difference of two values as the prose shows them."""
+    return round(round(float(a), digits) - round(float(b), digits), digits)
+
+
+def matching_demo_figure(n: int, N: int, noise_std: float, r: int, *, n_test: int = 2000,
+                         d1: int = 40, d2: int = 39, seed: int = 7):
+    """Chapter 5's interactive figure: accuracy of pairs-only closed form, matching, true encoders
+    (``n_test`` test pairs) and the precision and recall of the matched pairs per round."""
+    rng = np.random.default_rng(seed)
+    model = LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise_std)
+    pairs, test = model.sample(n, rng), model.sample(n_test, rng)
+    unp = model.sample_unpaired(N, rng)
+    res = matching_self_training(pairs.X, pairs.Y, unp.X, unp.Y, r, rounds=2, threshold=0.8,
+                                 callback=scoring_callback(unp.hidden_partner))
+    accs = [retrieval_accuracy(*G, test.X, test.Y)
+            for G in (closed_form_mmcl(pairs.X, pairs.Y, r), (res.G1, res.G2), (model.U1.T, model.U2.T))]
+    fig, (ax1, ax2) = display.subplots(1, 2, height=3.0)
+    ax1.bar(["pairs only", "matching", "true"], accs, color=["0.55", "C2", "k"])
+    for x, a in enumerate(accs):
+        ax1.text(x, a + 0.02, f"{a:.2f}", ha="center", fontsize=9)
+    ax1.set(ylim=(0, 1.1), ylabel=f"accuracy among {n_test} test pairs")
+    rounds = np.arange(1, len(res.evaluations) + 1)
+    ax2.plot(rounds, [p for p, _ in res.evaluations], "o-", label="precision")
+    ax2.plot(rounds, [q for _, q in res.evaluations], "s--", label="recall")
+    display.integer_ticks(ax2, "x")
+    ax2.set(ylim=(0, 1.05), xlabel="matching round", ylabel="detected pairs")
+    ax2.legend(loc="lower right")
+    return fig
+
+
+def full_run_values(summary: dict, Ns: Sequence[int] = (500, 5000), digits: int = 3) -> dict[str, float]:
+    """Glue names and values of a recorded Section 5.1 run, rounded to what the prose shows.
+
+    ``ch5_full_<method>_<N>`` (mean) and ``..._sd`` (standard deviation) for every method and each N
+    of ``Ns``, and ``ch5_full_det_batch_<N>`` / ``ch5_full_det_match_<N>``, the last-epoch (last-round)
+    detection precision of phase 2 and of the matching variant. Differences quoted in the prose are
+    then computed from these rounded values, so they agree with the numbers shown.
+    """
+    out: dict[str, float] = {}
+    for N in Ns:
+        k = summary["N"].index(N)
+        for method, s in summary["methods"].items():
+            mean, std = np.atleast_1d(s["mean"]), np.atleast_1d(s["std"])
+            out[f"ch5_full_{method}_{N}"] = round(float(mean[k if mean.size > 1 else 0]), digits)
+            out[f"ch5_full_{method}_{N}_sd"] = round(float(std[k if std.size > 1 else 0]), digits)
+        det = summary["detection_precision"]
+        out[f"ch5_full_det_batch_{N}"] = round(float(det["paired_unpaired"][k]), 2)
+        out[f"ch5_full_det_match_{N}"] = round(float(det["matching"][k]), 2)
+    return out
