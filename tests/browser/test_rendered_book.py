@@ -1,21 +1,27 @@
-"""The rendered book, opened page by page in headless Chromium (issue 7).
+"""The rendered book, opened page by page in headless Chromium.
 
-Every ``.html`` page of the built book is loaded from ``file://`` and checked for what a reader
-would notice:
+Every ``.html`` page of the built book is loaded from ``file://``, at a desktop width (1280 px)
+and at a phone width (390 px), and checked for what a reader would notice:
 
-- no JavaScript errors (console errors or uncaught exceptions) caused by the book;
+- no JavaScript errors: no console message of level error and no uncaught exception, with no
+  list of tolerated messages (a missing local file is reported as a failed load);
 - no request leaves ``file://`` (every http(s)/ws request is recorded and aborted);
 - math is typeset: each ``.math`` element holds MathJax output, MathJax reports no TeX error,
   and no raw ``$$``, ``\\(``, ``\\[`` or TeX command (``\\eta``) is left in the text outside
   code;
+- display equations fit: at 1280 px no display equation (``mjx-container[display="true"]``,
+  dropdowns opened) is wider than its container; at 390 px one that is wider scrolls sideways
+  (``overflow-x`` auto or scroll) with a scrollbar that takes room (visible, not an overlay), and
+  no ancestor cuts it off; at 390 px the page itself does not scroll sideways;
 - every ``<img>`` has loaded (``naturalWidth > 0``);
 - every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
   each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
-- the sidebar links every page listed in ``_toc.yml``.
+- the sidebar links every page listed in ``_toc.yml`` (at 1280 px, where it is shown).
 
-A full-page screenshot of each page goes to ``<build>/../screenshots/`` (``_build/screenshots/``
-for the default build). All problems of a page are collected and reported together, one test
-per page.
+Full-page screenshots at both widths go to ``<build>/../screenshots/`` (``_build/screenshots/``
+for the default build), named ``<page>-1280.png`` and ``<page>-390.png`` (``book__notation-390.png``
+for ``book/notation.html``). All problems of a page are collected and reported together, one
+test per page.
 
 Settings (environment variables):
 
@@ -54,20 +60,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 MATHJAX_TIMEOUT_MS = 30_000
 
-# Errors tolerated on every page, each with the reason: a regular expression searched in the
-# console message (text and source URL) or in the URL of a failed local request. Keep it short;
-# remove an entry when its cause is fixed.
-IGNORED: dict[str, str] = {
-    r"/@jupyter-widgets/(?:[\w.-]+/)*[0-9a-f]+\.(?:woff2?|ttf|eot|svg)\b":
-        "Font Awesome font files that the vendored embed-amd.js asks for next to the page; "
-        "deliberately not vendored (_static/vendor/README.md): only icons on saved widgets "
-        "use them",
-    r"Identifier 'THEBE_JS_URL' has already been declared":
-        "sphinx-thebe 0.3.1 puts its inline config script (const THEBE_JS_URL = ...) twice into "
-        "every page under Jupyter Book 1; the second copy throws, the first already defined the "
-        "same values, and Thebe is off (launch_buttons.thebe: false)",
-}
-_IGNORED = re.compile("|".join(f"(?:{pattern})" for pattern in IGNORED))
+DESKTOP, PHONE = 1280, 390     # viewport widths in CSS pixels
+VIEWPORT_HEIGHT = {DESKTOP: 900, PHONE: 844}
+TOLERANCE_PX = 1               # sub-pixel rounding of widths
 
 
 def _unavailable(reason: str):
@@ -118,7 +113,10 @@ def browser():
     except ImportError:
         _unavailable("the playwright package is not installed (pip install playwright)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # playwright hides scrollbars by default; a reader sees them, and the equation check
+        # needs them to take room
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                              ignore_default_args=["--hide-scrollbars"])
         yield chromium
         chromium.close()
 
@@ -192,6 +190,58 @@ SIDEBAR_LINKS = """() => {
 }"""
 
 
+OPEN_DROPDOWNS = """() => {
+  // Equations inside collapsed solutions and dropdowns have no width: open them to measure
+  // (and mark them, so that CLOSE_DROPDOWNS restores the page a reader sees).
+  document.querySelectorAll("details:not([open])").forEach(d => {
+    d.open = true; d.setAttribute("data-mmcl-opened", ""); });
+  document.querySelectorAll(".toggle-hidden").forEach(e => {
+    e.classList.remove("toggle-hidden"); e.setAttribute("data-mmcl-unhidden", ""); });
+  return true;
+}"""
+
+CLOSE_DROPDOWNS = """() => {
+  document.querySelectorAll("[data-mmcl-opened]").forEach(d => {
+    d.open = false; d.removeAttribute("data-mmcl-opened"); });
+  document.querySelectorAll("[data-mmcl-unhidden]").forEach(e => {
+    e.classList.add("toggle-hidden"); e.removeAttribute("data-mmcl-unhidden"); });
+  return true;
+}"""
+
+DISPLAY_EQUATIONS = r"""(tolerance) => {
+  const tex = new Map();
+  try {
+    for (const item of MathJax.startup.document.math) tex.set(item.typesetRoot, item.math);
+  } catch (e) {}
+  const found = [];
+  for (const el of document.querySelectorAll('mjx-container[display="true"]')) {
+    const box = el.getBoundingClientRect();
+    if (!box.width && !box.height) continue;          // not displayed at all
+    const style = getComputedStyle(el);
+    // ancestors that cut off what sticks out of them
+    const clippedBy = [];
+    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox !== "hidden" && ox !== "clip") continue;
+      const r = a.getBoundingClientRect();
+      if (box.left < r.left - tolerance || box.right > r.right + tolerance)
+        clippedBy.push(a.tagName.toLowerCase() + (a.className ? "." + String(a.className).split(" ")[0] : ""));
+    }
+    const source = tex.get(el) || el.textContent || "";
+    found.push({
+      tex: source.replace(/\s+/g, " ").trim().slice(0, 90),
+      content: el.scrollWidth, width: el.clientWidth, overflowX: style.overflowX,
+      scrollbar: el.offsetHeight - el.clientHeight - parseFloat(style.borderTopWidth || 0)
+                 - parseFloat(style.borderBottomWidth || 0),
+      clippedBy,
+    });
+  }
+  return found;
+}"""
+
+PAGE_WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+
+
 # --- the checks ----------------------------------------------------------------------------------
 
 def _check_explorers(page) -> list[str]:
@@ -237,8 +287,8 @@ def _redirect_target(path: Path) -> str | None:
     return match.group(1) if match else None
 
 
-def _screenshot_name(path: Path) -> str:
-    return path.relative_to(BUILD_DIR).with_suffix("").as_posix().replace("/", "__") + ".png"
+def _screenshot_name(path: Path, width: int) -> str:
+    return path.relative_to(BUILD_DIR).with_suffix("").as_posix().replace("/", "__") + f"-{width}.png"
 
 
 def _check_math(page) -> list[str]:
@@ -248,6 +298,39 @@ def _check_math(page) -> list[str]:
         if failure:
             problems.append(f"the page has math but {failure}")
     return problems + page.evaluate(MATH_PROBLEMS)
+
+
+def _check_equations(page, width: int) -> list[str]:
+    """At the desktop width every display equation fits its container; at the phone width one
+    that does not must scroll, with a scrollbar that takes room, and nothing may cut it off."""
+    page.evaluate(OPEN_DROPDOWNS)
+    try:
+        equations = page.evaluate(DISPLAY_EQUATIONS, TOLERANCE_PX)
+    finally:
+        page.evaluate(CLOSE_DROPDOWNS)
+    problems = []
+    for eq in equations:
+        name = f"display equation {eq['tex']!r}"
+        overflows = eq["content"] > eq["width"] + TOLERANCE_PX
+        if eq["clippedBy"]:
+            problems.append(f"{name} is cut off by {', '.join(eq['clippedBy'])} at {width} px")
+        if width >= DESKTOP and overflows:
+            problems.append(f"{name} is {eq['content']} px wide, its container {eq['width']} px "
+                            f"at {width} px (break it over lines)")
+        elif overflows and eq["overflowX"] not in ("auto", "scroll"):
+            problems.append(f"{name} is {eq['content']} px wide in {eq['width']} px at {width} px "
+                            f"and does not scroll (overflow-x: {eq['overflowX']})")
+        elif overflows and eq["scrollbar"] < 3:
+            problems.append(f"{name} overflows at {width} px but shows no scrollbar "
+                            f"({eq['scrollbar']:.0f} px tall)")
+    return problems
+
+
+def _check_page_width(page, width: int) -> list[str]:
+    content, viewport = page.evaluate(PAGE_WIDTH)
+    if content > viewport + TOLERANCE_PX:
+        return [f"the page scrolls sideways at {width} px: {content} px wide"]
+    return []
 
 
 def _check_images(page) -> list[str]:
@@ -263,9 +346,9 @@ def _check_sidebar(page, toc_urls: dict[str, str]) -> list[str]:
     return [f"the sidebar does not list {', '.join(missing)} (in {TOC.name})"] if missing else []
 
 
-def _screenshot(page, path: Path) -> list[str]:
+def _screenshot(page, path: Path, width: int) -> list[str]:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / _screenshot_name(path)), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / _screenshot_name(path, width)), full_page=True)
     return []
 
 
@@ -279,15 +362,15 @@ def _settle(page, requests: list[str], quiet_ms: int = 400, limit_ms: int = 10_0
         waited += quiet_ms
 
 
-@pytest.mark.parametrize("path", PARAMS)
-def test_page_in_browser(path, browser, toc_urls):
+def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[str]:
+    """Open one page at one viewport width, run the checks, return the problems found."""
     url = path.as_uri()
     problems: list[str] = []
     external: list[str] = []
     console: list[str] = []
     requests: list[str] = []
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": width, "height": VIEWPORT_HEIGHT[width]})
 
     def route(request_route):
         request_url = request_route.request.url
@@ -314,20 +397,15 @@ def test_page_in_browser(path, browser, toc_urls):
         if origin and not origin.startswith(LOCAL_SCHEMES):
             return  # the failed load of an aborted external request: reported below
         if origin.startswith("file:") and "Failed to load resource" in message.text:
-            return  # a missing local file or an aborted request: reported once, below
-        if not _IGNORED.search(f"{message.text} {origin}"):
-            console.append(message.text[:300] + (f" (at {origin})" if origin else ""))
-
-    def on_page_error(error):
-        if not _IGNORED.search(str(error)):
-            console.append(f"uncaught exception: {error}")
+            return  # a missing local file: reported once, with its URL, by on_request_failed
+        console.append(message.text[:300] + (f" (at {origin})" if origin else ""))
 
     def on_request_failed(request):
-        if request.url.startswith("file:///") and not _IGNORED.search(request.url):
+        if request.url.startswith("file:///"):
             problems.append(f"failed to load {request.url[:150]}: {request.failure}")
 
     page.on("console", on_console)
-    page.on("pageerror", on_page_error)
+    page.on("pageerror", lambda error: console.append(f"uncaught exception: {error}"))
     page.on("request", lambda request: requests.append(request.url))
     page.on("requestfailed", on_request_failed)
 
@@ -349,9 +427,13 @@ def test_page_in_browser(path, browser, toc_urls):
         else:
             run(_check_math, page)
             run(_check_images, page)
-            run(_check_sidebar, page, toc_urls)
-            run(_screenshot, page, path)
-            run(_check_explorers, page)
+            run(_check_equations, page, width)   # before the screenshot: a full-page screenshot
+            if width < DESKTOP:                  # leaves the page with hidden scrollbars
+                run(_check_page_width, page, width)
+            run(_screenshot, page, path, width)
+            if width >= DESKTOP:
+                run(_check_sidebar, page, toc_urls)
+                run(_check_explorers, page)
         _settle(page, requests)
     except Exception as error:  # the page did not load or the browser crashed
         problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
@@ -360,6 +442,12 @@ def test_page_in_browser(path, browser, toc_urls):
 
     problems += [f"JavaScript error: {line}" for line in console]
     problems += [f"request left file:// (aborted): {u[:150]}" for u in dict.fromkeys(external)]
+    return [f"[{width} px] {problem}" for problem in problems]
+
+
+@pytest.mark.parametrize("path", PARAMS)
+def test_page_in_browser(path, browser, toc_urls):
+    problems = _visit(browser, path, DESKTOP, toc_urls) + _visit(browser, path, PHONE, toc_urls)
     if problems:
         pytest.fail(f"{path.relative_to(BUILD_DIR)}: {len(problems)} problem(s)\n  - "
                     + "\n  - ".join(problems), pytrace=False)
