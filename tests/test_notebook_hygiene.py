@@ -32,3 +32,32 @@ def test_notebook_is_clean(path):
         if cell["cell_type"] == "code":
             assert not cell.get("outputs"), f"{path.name}: a cell has stored outputs"
             assert cell.get("execution_count") is None, f"{path.name}: a cell has an execution count"
+
+
+MAX_CODE_LINES = 25
+
+
+def code_lines(source: str) -> int:
+    """Lines of a code cell that are neither blank nor comments (``#`` lines, cell magics count)."""
+    return sum(1 for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
+def test_code_lines_counts_only_code():
+    assert code_lines("import numpy as np\n\n# a comment\n   # indented comment\nx = 1  # trailing\n") == 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_cells_are_short(path):
+    """A chapter shows the library call that matters; plotting and glue live in mmcl_lib.book."""
+    nb = json.loads(committed_text(path))
+    long_cells = []
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        n = code_lines(source)
+        if n > MAX_CODE_LINES:
+            first = next(line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+            long_cells.append(f"cell {index} ({n} lines, starts {first.strip()[:60]!r})")
+    assert not long_cells, (f"{path.name}: {len(long_cells)} code cell(s) longer than {MAX_CODE_LINES} "
+                            f"non-blank, non-comment lines: " + "; ".join(long_cells))
