@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from . import display
 
-__all__ = ["heatmap", "stop_index", "history_panels", "alignment_panels", "spectrum_bars"]
+__all__ = ["alignment_panels", "gradient_path_figure", "heatmap", "history_panels", "spectrum_bars", "stop_index"]
 
 
 def heatmap(ax, values, *, title: str = "", xlabel: str = "caption j", ylabel: str = "image i",
@@ -96,3 +96,18 @@ def spectrum_bars(ax, sigma, r: int, *, ylabel: str = r"$\sigma_k$", title: str 
     ax.bar(np.arange(1, sigma.size + 1), sigma, color=["C0"] * r + ["0.6"] * (sigma.size - r))
     ax.set(xlabel="index k", ylabel=ylabel, title=title)
     display.integer_ticks(ax, "x")
+
+
+def gradient_path_figure(weights, sigma, r: int, path, dist, *, t: int, n_iter: int):
+    """Chapter 2's demo frame: the weights ``tau * beta_t`` of a few pairs (top left), the singular
+    values of ``S(beta_t)`` (top right) and the distance to ``SVD_r(S(beta_t))`` up to iteration
+    ``t`` (bottom, log scale). Returns the figure."""
+    fig = plt.figure(figsize=(display.FIG_WIDTH, 6.2), layout="constrained")
+    axes = fig.subplot_mosaic([["w", "s"], ["d", "d"]])
+    heatmap(axes["w"], weights, cmap="magma", vmin=0, vmax=1, title=rf"$\tau\beta_t$, t = {t}")
+    spectrum_bars(axes["s"], sigma, r, title=r"singular values of $S(\beta_t)$")
+    axes["d"].plot(path, dist, "o-", ms=3)
+    axes["d"].set(xlim=(0, n_iter), ylim=(1e-7, 3), xlabel="iteration", ylabel="sin-theta",
+                  title=f"distance to SVD (GD stops at {n_iter})")
+    display.log_ticks(axes["d"], "y")
+    return fig
