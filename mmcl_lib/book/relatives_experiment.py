@@ -1,30 +1,44 @@
-"""Driver of Chapter 7: MMCL, PLS-SVD, CCA, ridge CCA, RANSAC CCA and CLIP on one sample.
+"""Driver of Chapter 7 (``ch-classical-relatives``): MMCL, PLS-SVD, CCA, ridge CCA, RANSAC CCA and CLIP.
 
 :func:`compare` draws a latent-factor model (Chapter 3) and a paired sample, fits every method and
 returns, per method, the sin-theta error of its encoder subspace and (for the CCA family) of its
-loadings, and top-1 retrieval on fresh test pairs.
-:func:`digits_compare` does the same on the UCI multi-view digits (real data).
-The estimators themselves live in :mod:`mmcl_lib.classical`, :mod:`mmcl_lib.spectral` and
-:mod:`mmcl_lib.solvers`; this module only runs them.
+loadings, and top-1 retrieval on fresh test pairs. :func:`clip_position` places trained CLIP encoders
+between the closed forms; :func:`digits_compare` runs the comparison on the UCI multi-view digits.
+:func:`sweep_values`, :func:`clip_values` and :func:`digits_values` collect the numbers the chapter's
+prose quotes; :func:`plot_sweeps`, :func:`plot_clip`, :func:`plot_units` and :func:`demo_figure` draw
+its figures, :func:`digits_table` its table.
+The estimators themselves live in :mod:`mmcl_lib.classical` (which calls scikit-learn and cca-zoo),
+:mod:`mmcl_lib.spectral` and :mod:`mmcl_lib.solvers`; this module only runs them and shows the results.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .. import classical, data, losses, metrics, real_data, solvers
 from .. import _validation as check
 from ..spectral import closed_form_mmcl
+from . import display
 
 # method key -> (label, colour, library that computed it)
 STYLE = {
-    "mmcl": ("MMCL (closed form)", "C0", "mmcl_lib"),
+    "mmcl": ("MMCL = PLS-SVD", "C0", "mmcl_lib"),
+    "mmcl_std": ("MMCL, standardised", "C5", "mmcl_lib"),
     "pls": ("PLS-SVD", "C9", "scikit-learn"),
     "cca": ("CCA", "C3", "cca-zoo"),
     "ridge_cca": ("ridge CCA", "C1", "cca-zoo"),
     "ransac_cca": ("RANSAC CCA", "C4", "cca-zoo"),
-    "clip": ("CLIP (trained)", "C2", "mmcl_lib"),
+    "clip": ("CLIP, trained", "C2", "mmcl_lib"),
 }
+
+
+def label(method: str) -> str:
+    """Legend text of a method: its name and the library that computed it, e.g. ``CCA (cca-zoo)``."""
+    name, _, library = STYLE[method]
+    return f"{name} ({library})"
 
 
 def noise_std(d: int, level: float, ratio: float, loud: int = 0) -> np.ndarray:
@@ -66,8 +80,10 @@ def compare(rng: np.random.Generator, *, n: int = 1000, d: int = 20, r: int = 4,
 
     Keys: ``<method>`` (sin-theta of the modality-1 encoder subspace to ``U1``), ``<method>_load``
     (of the loadings ``S_xx W1``; classical methods only) and ``<method>_ret`` (top-1 cosine
-    retrieval among ``n_test`` fresh correctly matched pairs). ``ransac_trials`` caps RANSAC CCA's
-    random subsets (cca-zoo's ``max_trials``). ``x_scale`` multiplies the first coordinate of every
+    retrieval among ``n_test`` fresh correctly matched pairs). ``methods`` are keys of :data:`STYLE`;
+    ``"mmcl_std"`` is MMCL on coordinates standardised with the training means and standard deviations.
+    The noise (``level``, ``ratio``, ``loud``, see :func:`noise_std`) is the same in both modalities.
+    ``ransac_trials`` caps RANSAC CCA's random subsets (cca-zoo's ``max_trials``). ``x_scale`` multiplies the first coordinate of every
     x (a change of units; Chapter 7, "Where it breaks"); the subspace errors are then not comparable.
     """
     model = data.LatentFactorModel.random(d, d, r, rng, noise_std1=noise_std(d, level, ratio, loud))
@@ -79,6 +95,12 @@ def compare(rng: np.random.Generator, *, n: int = 1000, d: int = 20, r: int = 4,
         test = data.PairedSample(test.X * units, test.Y, test.matched, test.Z)
     out = {}
     for method in methods:
+        if method == "mmcl_std":      # standardise each coordinate with training statistics first
+            mx, sx, my, sy = train.X.mean(0), train.X.std(0), train.Y.mean(0), train.Y.std(0)
+            G1, G2 = closed_form_mmcl((train.X - mx) / sx, (train.Y - my) / sy, r)
+            out[method] = metrics.subspace_error(G1 / sx, model.U1)          # the encoder of raw x
+            out[method + "_ret"] = metrics.retrieval_accuracy(G1, G2, (test.X - mx) / sx, (test.Y - my) / sy)
+            continue
         if method in ("mmcl", "clip"):
             G1, G2 = (closed_form_mmcl(train.X, train.Y, r) if method == "mmcl"
                       else clip_encoders(train.X, train.Y, r, rng, tau=clip_tau))
@@ -150,3 +172,173 @@ def digits_compare(rng: np.random.Generator, *, views=("pix", "fou"), n_train: i
         out[key + "_ret"] = metrics.retrieval_accuracy(G1, G2, Xte, Yte)
         out[key + "_class"] = metrics.nearest_prototype_accuracy(G1, G2, Xte, Yte, labels[te], labels[te])
     return out
+
+
+# ---------------------------------------------------------------- numbers quoted by the prose
+
+SWEEP_KEYS = ("ratio", "d", "eta", "n")
+
+
+def _at(result, key: str, grid: Sequence, value) -> float:
+    return float(result.mean(key)[list(grid).index(value)])
+
+
+def sweep_values(res: Mapping, grids: Mapping[str, Sequence], *, r: int = 4) -> dict[str, float]:
+    """The numbers Chapter 7's "Where each wins" quotes from the four sweeps (means over seeds).
+
+    ``res[k]`` is the :class:`~mmcl_lib.book.sweep.SweepResult` of sweep ``k`` in :data:`SWEEP_KEYS`
+    over ``grids[k]``. Needs the values 100 in ``grids["ratio"]``, 75 in ``grids["d"]``, 0.5 in
+    ``grids["eta"]`` and 30 in ``grids["n"]``; "near n" means the grid's values of d of at least 75.
+    """
+    a, b, c, e = (res[k] for k in SWEEP_KEYS)
+    big_d = [i for i, d in enumerate(grids["d"]) if d >= 75]
+    eta = list(grids["eta"])
+    m = {k: c.mean(k) for k in ("mmcl", "cca_load", "ridge_cca_load", "ransac_cca_load",
+                                 "mmcl_ret", "cca_ret", "ridge_cca_ret", "ransac_cca_ret")}
+    i1, ih = eta.index(1.0), eta.index(0.5)
+    values = {f"ch7_a_{name}": _at(a, key, grids["ratio"], 100.0) for name, key in (
+        ("cca_ret", "cca_ret"), ("mmcl_ret", "mmcl_ret"), ("cca_w", "cca"), ("cca_load", "cca_load"), ("mmcl", "mmcl"))}
+    values.update({f"ch7_a_iso_{name}": _at(a, name + "_ret", grids["ratio"], 1.0) for name in ("cca", "mmcl")})
+    values.update({f"ch7_b_{name}": _at(b, key, grids["d"], 75) for name, key in (
+        ("cca", "cca_load"), ("ridge", "ridge_cca_load"), ("mmcl", "mmcl"), ("cca_ret", "cca_ret"))})
+    values.update(ch7_b_level=metrics.random_subspace_level(75, r),
+                  ch7_b_mmcl_ret=float(b.mean("mmcl_ret")[big_d].mean()),
+                  ch7_b_ridge_ret=float(b.mean("ridge_cca_ret")[big_d].mean()))
+    values.update(ch7_c_mmcl_ratio=m["mmcl"][ih] / m["mmcl"][i1], ch7_c_cca_ratio=m["cca_load"][ih] / m["cca_load"][i1],
+                  ch7_c_eta_min=min(eta), ch7_c_mmcl_last=m["mmcl"][-1], ch7_c_cca_last=m["cca_load"][-1],
+                  ch7_c_cca_ret_1=m["cca_ret"][i1], ch7_c_mmcl_ret_1=m["mmcl_ret"][i1],
+                  ch7_c_mmcl_ret_last=m["mmcl_ret"][-1], ch7_c_cca_ret_last=m["cca_ret"][-1],
+                  ch7_c_ransac_ret_last=m["ransac_cca_ret"][-1], ch7_c_ridge_ret_last=m["ridge_cca_ret"][-1],
+                  ch7_c_ransac_last=m["ransac_cca_load"][-1], ch7_c_ridge_last=m["ridge_cca_load"][-1])
+    values.update({f"ch7_d_{name}_small": _at(e, key, grids["n"], 30) for name, key in (("mmcl", "mmcl"), ("cca", "cca_load"))})
+    values.update({f"ch7_d_{name}_large": float(e.mean(key)[-1]) for name, key in (
+        ("mmcl", "mmcl"), ("cca", "cca_load"), ("mmcl_ret", "mmcl_ret"), ("cca_ret", "cca_ret"), ("ridge_ret", "ridge_cca_ret"))})
+    values["ch7_d_n_large"] = int(grids["n"][-1])
+    return {k: (float(v) if not isinstance(v, int) else v) for k, v in values.items()}
+
+
+def clip_values(clip_res, grid: Mapping[str, Sequence]) -> dict[str, float]:
+    """The numbers of Chapter 7's "A nonlinear member", at the loudest ratio of ``grid["ratio"]``:
+    distances and retrieval at the coldest (``cold``) and warmest (``warm``) temperature."""
+    j = int(np.argmax(grid["ratio"]))
+    m = {k: clip_res.mean(k)[:, j] for k in ("to_pls", "to_cca", "clip_ret", "mmcl_ret", "cca_ret")}
+    out = {f"ch7_clip_{end}_{k}": float(m["to_" + k][i]) for end, i in (("cold", 0), ("warm", -1)) for k in ("pls", "cca")}
+    out.update(ch7_clip_cold_ret=float(m["clip_ret"][0]), ch7_clip_warm_ret=float(m["clip_ret"][-1]),
+               ch7_clip_mmcl_ret=float(m["mmcl_ret"][0]), ch7_clip_cca_ret=float(m["cca_ret"][0]),
+               ch7_clip_tau_cold=float(min(grid["tau"])), ch7_clip_tau_warm=float(max(grid["tau"])),
+               ch7_clip_ratio=float(grid["ratio"][j]))
+    return out
+
+
+DIGITS_COLUMNS = (("mmcl", "MMCL = PLS-SVD"), ("cca", "CCA"), ("ridge_cca_0.1", "ridge CCA, c = 0.1"),
+                  ("ridge_cca_0.5", "ridge CCA, c = 0.5"))
+
+
+def digits_values(dig, grid: Mapping[str, Sequence]) -> dict[str, float]:
+    """The numbers of Chapter 7's digits section: retrieval at the smallest ``n_train``, correct pairs
+    (``eta = 1``) and half the pairs wrong (``eta = 0.5``)."""
+    i1, ih = list(grid["eta"]).index(1.0), list(grid["eta"]).index(0.5)
+    names = {"mmcl": "mmcl", "cca": "cca", "ridge": "ridge_cca_0.1", "ridge5": "ridge_cca_0.5"}
+    out = {f"ch7_dig_{name}": float(dig.mean(key + "_ret")[0, i1]) for name, key in names.items()}
+    out.update({f"ch7_dig_{name}_wrong": float(dig.mean(key + "_ret")[0, ih]) for name, key in names.items()})
+    out["ch7_dig_n"] = int(grid["n_train"][0])
+    return out
+
+
+def digits_table(dig, grid: Mapping[str, Sequence], n_test: int):
+    """Chapter 7's digits table: top-1 retrieval, mean ± sd over seeds, per ``n_train`` and ``eta``."""
+    rows = [[f"{n}", f"{eta:g}"] + [display.pm(dig.mean(k + "_ret")[a, b], dig[k + "_ret"][a, b].std())
+                                    for k, _ in DIGITS_COLUMNS]
+            for a, n in enumerate(grid["n_train"]) for b, eta in enumerate(grid["eta"])]
+    return display.html_table(["n", "η"] + [name for _, name in DIGITS_COLUMNS], rows,
+                              caption=f"top-1 retrieval among {n_test} test digits, fac → kar "
+                                      "(MMCL: mmcl_lib; CCA and ridge CCA: cca-zoo; mean ± sd over seeds)")
+
+
+# ---------------------------------------------------------------- figures
+
+SWEEP_TITLES = {"ratio": "(a) loud noise on 3 coordinates", "d": "(b) dimension d at n = 100",
+                "eta": r"(c) fraction $\eta$ of correct pairs", "n": "(d) number of pairs n"}
+SWEEP_XLABELS = {"ratio": "noise variance ratio (loud / quiet)", "d": "d", "eta": r"$\eta$", "n": "n"}
+
+
+def _x_axis(ax, key: str, grid: Sequence) -> None:
+    if key == "d":                       # integers, evenly spread: a linear axis, about four ticks
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True, steps=[1, 2, 5, 10]))
+    elif key == "n":                     # 15 ... 1000: every other grid value labelled
+        display.log_ticks(ax, "x", values=list(grid)[::2] if len(grid) > 4 else grid)
+    else:
+        display.log_ticks(ax, "x", values=grid)
+
+
+def plot_sweeps(res: Mapping, grids: Mapping[str, Sequence], metric: str, *, d: int = 20, r: int = 4,
+                n_test: int = 200, robust: str = "eta"):
+    """The 2 x 2 figure of Chapter 7's four sweeps: feature recovery (``metric="err"``) or retrieval
+    (``"ret"``); RANSAC CCA in sweep ``robust`` only. One legend for the figure, above the panels."""
+    check.one_of(metric, ("err", "ret"), "metric")
+    fig, axes = display.subplots(2, 2, height=7.0)
+    for ax, k in zip(axes.ravel(), SWEEP_KEYS):
+        for m in ("mmcl", "cca", "ridge_cca") + (("ransac_cca",) if k == robust else ()):
+            key = m + ("_ret" if metric == "ret" else ("" if m == "mmcl" else "_load"))
+            display.sweep_band(ax, grids[k], res[k], key, label=label(m), color=STYLE[m][1])
+            if metric == "err" and k == "ratio" and m == "cca":
+                display.sweep_band(ax, grids[k], res[k], "cca", label="CCA weights (cca-zoo)", color=STYLE[m][1], ls=":")
+        if metric == "err":
+            ax.axhline(metrics.random_subspace_level(max(grids["d"]) if k == "d" else d, r), color="gray", ls=":",
+                       lw=1.2, label="random subspace")
+        _x_axis(ax, k, grids[k])
+        ax.set(xlabel=SWEEP_XLABELS[k], title=SWEEP_TITLES[k], ylim=(0, None))
+    axes[0, 0].set_ylabel(r"$\|\sin\Theta\|_F$ to $U_1$" if metric == "err" else f"top-1 retrieval ({n_test} pairs)")
+    axes[1, 0].set_ylabel(axes[0, 0].get_ylabel())
+    handles = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside upper center", ncols=2)
+    return fig
+
+
+def plot_clip(clip_res, grid: Mapping[str, Sequence]):
+    """Chapter 7's CLIP figure: one column per noise ratio; top row the distances of CLIP's encoder
+    subspace to PLS-SVD's (= MMCL's) and CCA's, bottom row the retrieval of CLIP, MMCL and CCA."""
+    fig, axes = display.subplots(2, 2, height=6.4, sharey="row", sharex=True)
+    for j, ratio in enumerate(grid["ratio"]):
+        for key, name, color in (("to_pls", "to PLS-SVD = MMCL", "C0"), ("to_cca", "to CCA", "C3")):
+            display.sweep_band(axes[0, j], grid["tau"], clip_res, key, index=np.s_[:, j], color=color, label=name)
+        for m in ("clip", "mmcl", "cca"):
+            display.sweep_band(axes[1, j], grid["tau"], clip_res, m + "_ret", index=np.s_[:, j], color=STYLE[m][1],
+                               label=label(m), ls="--" if m != "clip" else "-", marker="o" if m == "clip" else None)
+        axes[0, j].set_title("isotropic noise" if ratio == 1 else f"3 loud coordinates, ratio {ratio:g}")
+        axes[1, j].set_xlabel(r"temperature $\tau$")
+        display.log_ticks(axes[1, j], "x", values=grid["tau"])
+    axes[0, 0].set(ylabel="sin-theta of CLIP's\nencoder subspace", ylim=(0, None))
+    axes[1, 0].set(ylabel="top-1 retrieval", ylim=(0, None))
+    axes[0, 0].legend(loc="upper right")
+    axes[1, 0].legend(loc="center right")
+    return fig
+
+
+def plot_units(units, scales: Sequence[float], methods: Sequence[str]):
+    """Chapter 7's "Where it breaks" figure: retrieval against the scale of the first coordinate of x."""
+    fig, ax = display.subplots(1, 1, height=4.2)
+    for m in methods:
+        display.sweep_band(ax, scales, units, m + "_ret", label=label(m), color=STYLE[m][1])
+    display.log_ticks(ax, "x", values=scales)
+    ax.set(xlabel="scale s of the first coordinate of x", ylabel="top-1 retrieval", ylim=(0, None))
+    fig.legend(loc="outside lower center", ncols=2)
+    return fig
+
+
+def demo_figure(demo, grid: Mapping[str, Sequence], eta_grid: Sequence[float], methods: Sequence[str],
+                ratio: float, d: int, n: int):
+    """One frame of Chapter 7's interactive figure: retrieval against eta, one curve per method."""
+    idx = tuple(list(grid[k]).index(v) for k, v in (("ratio", ratio), ("d", d), ("n", n)))
+    fig, ax = display.subplots(1, 1, height=4.2)
+    for m in methods:
+        ax.plot(eta_grid, demo.mean(m + "_ret")[idx], marker="o", color=STYLE[m][1],
+                ls="--" if m == "pls" else "-", label=label(m))
+    display.log_ticks(ax, "x", values=eta_grid)
+    ax.set(xlabel=r"fraction of correct pairs $\eta$", ylabel="top-1 retrieval (200 pairs)", ylim=(0, 1),
+           title=f"loud ratio {ratio:g}, d = {d}, n = {n}")
+    fig.legend(loc="outside lower center", ncols=2)
+    return fig
