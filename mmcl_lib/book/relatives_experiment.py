@@ -235,13 +235,15 @@ DIGITS_COLUMNS = (("mmcl", "MMCL = PLS-SVD"), ("cca", "CCA"), ("ridge_cca_0.1", 
 
 
 def digits_values(dig, grid: Mapping[str, Sequence]) -> dict[str, float]:
-    """The numbers of Chapter 7's digits section: retrieval at the smallest ``n_train``, correct pairs
-    (``eta = 1``) and half the pairs wrong (``eta = 0.5``)."""
+    """The numbers of Chapter 7's digits section: retrieval at the smallest ``n_train`` with correct
+    pairs (``eta = 1``) and with half the pairs wrong (``_wrong``, ``eta = 0.5``), and at the largest
+    ``n_train`` with correct pairs (``_big``)."""
     i1, ih = list(grid["eta"]).index(1.0), list(grid["eta"]).index(0.5)
     names = {"mmcl": "mmcl", "cca": "cca", "ridge": "ridge_cca_0.1", "ridge5": "ridge_cca_0.5"}
     out = {f"ch7_dig_{name}": float(dig.mean(key + "_ret")[0, i1]) for name, key in names.items()}
     out.update({f"ch7_dig_{name}_wrong": float(dig.mean(key + "_ret")[0, ih]) for name, key in names.items()})
-    out["ch7_dig_n"] = int(grid["n_train"][0])
+    out.update({f"ch7_dig_{name}_big": float(dig.mean(key + "_ret")[-1, i1]) for name, key in names.items()})
+    out.update(ch7_dig_n=int(grid["n_train"][0]), ch7_dig_n_big=int(grid["n_train"][-1]))
     return out
 
 
