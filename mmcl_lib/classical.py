@@ -47,6 +47,9 @@ class LinearFit:
     encoders in the book's convention are ``G1 = W1^T`` and ``G2 = W2^T``. ``L1 = S_xx W1`` and
     ``L2 = S_yy W2`` are the loadings, with ``S_xx``, ``S_yy`` the centred sample covariances of the
     training data. ``method`` and ``library`` say what computed them.
+
+    Paper: not in the paper (the classical methods are the book's comparison).
+    Book: ``def-classical-relatives`` (Chapter 7).
     """
 
     W1: np.ndarray
@@ -104,6 +107,9 @@ def pls_svd(X, Y, r: int, *, library: str = "scikit-learn") -> LinearFit:
     Calls scikit-learn's ``PLSSVD(scale=False)`` or cca-zoo's ``PLS``. Its subspaces are those of
     the closed-form MMCL minimiser of Lemma 2.1 (:func:`mmcl_lib.spectral.closed_form_mmcl`):
     linear MMCL *is* PLS-SVD, up to the scaling of the encoders.
+
+    Paper: not in the paper (the paper's closed-form linear MMCL minimiser, Lemma 2.1, is this estimator; the paper does not name it PLS).
+    Book: ``prop-mmcl-is-pls`` (Chapter 7).
     """
     X, Y, r = _inputs(X, Y, r)
     if _library(library) == "scikit-learn":
@@ -120,6 +126,9 @@ def cca(X, Y, r: int, *, library: str = "cca-zoo", max_iter: int = 5000) -> Line
     scikit-learn's ``CCA(scale=False)`` runs NIPALS with deflation (``max_iter`` per component).
     When a modality has more dimensions than samples, its sample covariance is singular and CCA
     finds spurious perfect correlations: use :func:`ridge_cca`.
+
+    Paper: not in the paper (Hotelling's CCA, compared with MMCL in the book).
+    Book: ``def-classical-relatives`` (Chapter 7).
     """
     X, Y, r = _inputs(X, Y, r)
     max_iter = check.integer(max_iter, "max_iter")
@@ -135,6 +144,8 @@ def ridge_cca(X, Y, r: int, *, shrinkage: float = 0.1) -> LinearFit:
 
     Each covariance is replaced by ``(1 - shrinkage) S_kk + shrinkage I`` before whitening:
     ``shrinkage = 0`` is CCA, ``shrinkage = 1`` is PLS-SVD (MMCL).
+
+    Paper: not in the paper (Vinod's canonical ridge). Book: ``def-classical-relatives`` (Chapter 7).
     """
     X, Y, r = _inputs(X, Y, r)
     c = check.fraction(shrinkage, "shrinkage", low_open=False)
@@ -150,6 +161,9 @@ def ransac_cca(X, Y, r: int, rng: np.random.Generator, *, shrinkage: float = 0.1
     whose fit makes the most pairs agree, and refits on the pairs that agree with it. cca-zoo
     designed it for pairs whose cross-modal relation is wrong, the wrong pairs of Chapter 4.
     The subsets are drawn from a seed taken from ``rng``.
+
+    Paper: not in the paper (a robust CCA of cca-zoo, compared with MMCL under wrong pairs).
+    Book: ``sec-where-each-wins`` (Chapter 7).
     """
     X, Y, r = _inputs(X, Y, r)
     rng = check.generator(rng)
@@ -166,6 +180,8 @@ def fit(method: str, X, Y, r: int, *, rng: np.random.Generator | None = None, **
     """Fit one of :data:`METHODS` (``"pls"``, ``"cca"``, ``"ridge_cca"``, ``"ransac_cca"``) (Chapter 7).
 
     ``options`` go to the method's function; ``rng`` is required by ``"ransac_cca"`` only.
+
+    Paper: not in the paper (dispatch to the classical methods). Book: ``sec-where-each-wins`` (Chapter 7).
     """
     if method == "pls":
         return pls_svd(X, Y, r, **options)
@@ -185,6 +201,9 @@ def canonical_correlations(X, Y, fit_result: LinearFit) -> np.ndarray:
 
     For CCA these are the canonical correlations; for PLS-SVD they are smaller, since PLS maximises
     covariance, not correlation.
+
+    Paper: not in the paper (canonical correlations of the classical methods).
+    Book: ``prop-mmcl-is-pls`` (Chapter 7).
     """
     X, Y = check.paired(X, Y, min_samples=3)
     if not isinstance(fit_result, LinearFit):
