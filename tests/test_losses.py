@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import losses
+from mmcl_lib import losses, spectral
 
 N, D1, D2, R = 7, 5, 4, 3
 
@@ -33,19 +33,10 @@ PRESETS = {
 }
 
 
-def finite_difference(f, A, h=1e-6):
-    grad = np.zeros_like(A)
-    for idx in np.ndindex(A.shape):
-        E = np.zeros_like(A)
-        E[idx] = h
-        grad[idx] = (f(A + E) - f(A - E)) / (2 * h)
-    return grad
-
-
 @pytest.mark.parametrize("preset", PRESETS)
 @pytest.mark.parametrize("similarity", ["inner", "cosine"])
 @pytest.mark.parametrize("rho", [None, 0.3])
-def test_gradient_matches_finite_differences(preset, similarity, rho):
+def test_gradient_matches_finite_differences(preset, similarity, rho, finite_difference):
     loss = PRESETS[preset](rho=rho, similarity=similarity)
     G1, G2, X, Y = problem(seed=1, scale=0.5)
     dG1, dG2 = loss.grad(G1, G2, X, Y)
@@ -224,3 +215,319 @@ def test_weights_at_the_similarities_equal_the_weights(preset, similarity):
 def test_weights_at_rejects_bad_similarities(bad, match):
     with pytest.raises(ValueError, match=match):
         losses.clip(0.5).weights_at(bad)
+
+
+# --------------------------------------------------------------------------- what the weights mean (Chapter 2)
+
+def random_similarities(seed, n=8):
+    return np.random.default_rng(seed).standard_normal((n, n))
+
+
+@pytest.mark.parametrize("tau", [0.2, 1.0, 5.0])
+def test_a_harder_negative_gets_a_larger_weight(tau):
+    s = random_similarities(0)
+    loss = losses.clip(tau)
+    base = loss.weights_at(s)
+    harder = s.copy()
+    harder[2, 5] += 0.5                               # y_5 now looks more like x_2
+    changed = loss.weights_at(harder)
+    assert changed[2, 5] > base[2, 5]
+    # and the weights of the other negatives of anchor x_2 shrink (the softmax is shared)
+    others = [j for j in range(8) if j not in (2, 5)]
+    assert np.all(changed[2, others] < base[2, others])
+
+
+@pytest.mark.parametrize("tau", [0.2, 1.0, 5.0])
+def test_an_easier_positive_gets_a_smaller_weight(tau):
+    s = random_similarities(1)
+    loss = losses.clip(tau)
+    base = loss.weights_at(s)
+    easier = s.copy()
+    easier[3, 3] += 1.0
+    assert loss.weights_at(easier)[3, 3] < base[3, 3]
+
+
+def test_clip_weights_lie_between_zero_and_one_over_tau():
+    tau = 0.3
+    beta = losses.clip(tau).weights_at(3 * random_similarities(2))
+    assert np.all(beta > 0) and np.all(beta < 1 / tau)
+
+
+def test_hot_clip_weights_become_uniform():
+    # tau -> infinity: softmaxes are uniform, tau * beta_ij -> 1/n and tau * beta_ii -> (n-1)/n
+    n, tau = 8, 1e6
+    beta = tau * losses.clip(tau).weights_at(random_similarities(3, n))
+    expected = np.full((n, n), 1 / n)
+    np.fill_diagonal(expected, (n - 1) / n)
+    np.testing.assert_allclose(beta, expected, atol=1e-5)
+
+
+def test_cold_clip_weights_concentrate_on_the_hardest_negatives():
+    # tau -> 0: each softmax puts all its mass on its largest logit. If every positive is beaten,
+    # tau * beta_ij -> (1[j hardest for anchor x_i] + 1[i hardest for anchor y_j]) / 2 and
+    # tau * beta_ii -> 1: all weight goes to hard negatives and to the beaten positives.
+    n = 8
+    s = random_similarities(4, n)
+    np.fill_diagonal(s, -5.0)
+    tau = 1e-3
+    beta = tau * losses.clip(tau).weights_at(s)
+    masked = np.where(np.eye(n, dtype=bool), -np.inf, s)
+    expected = np.zeros((n, n))
+    expected[np.arange(n), masked.argmax(axis=1)] += 0.5
+    expected[masked.argmax(axis=0), np.arange(n)] += 0.5
+    np.fill_diagonal(expected, 1.0)
+    np.testing.assert_allclose(beta, expected, atol=1e-6)
+
+
+def test_linear_loss_weights_ignore_the_similarities():
+    n = 6
+    for seed in range(3):
+        beta = losses.linear().weights_at(random_similarities(seed, n))
+        expected = np.ones((n, n))
+        np.fill_diagonal(expected, n - 1)
+        np.testing.assert_allclose(beta, expected, atol=1e-14)
+
+
+@pytest.mark.parametrize("tau", [0.5, 2.0])
+def test_weights_at_zero_similarity_are_uniform(tau):
+    n = 7
+    beta = losses.clip(tau).weights_at(np.zeros((n, n)))
+    expected = np.full((n, n), 1 / (n * tau))
+    np.fill_diagonal(expected, (n - 1) / (n * tau))
+    np.testing.assert_allclose(beta, expected, rtol=1e-13)
+
+
+def test_weights_do_not_change_when_all_similarities_shift():
+    s = random_similarities(5)
+    loss = losses.clip(0.7)
+    np.testing.assert_allclose(loss.weights_at(s + 3.0), loss.weights_at(s), rtol=1e-12)
+
+
+def test_decoupled_weights_are_the_clip_weights_without_the_positive():
+    # eps = 0 removes the positive from the softmax: every anchor's weights sum to 1/tau.
+    tau = 0.5
+    beta = losses.decoupled_infonce(tau).weights_at(random_similarities(6))
+    np.testing.assert_allclose(np.diag(beta), 1 / tau, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+_rng = np.random.default_rng(0)
+BAD_X, BAD_Y = _rng.standard_normal((6, 4)), _rng.standard_normal((6, 3))
+BAD_G1, BAD_G2 = _rng.standard_normal((2, 4)), _rng.standard_normal((2, 3))
+
+
+def with_nan(A):
+    A = A.copy()
+    A[0, 0] = np.nan
+    return A
+
+
+@pytest.mark.parametrize("args, match", [
+    ((BAD_G1, BAD_G2, BAD_X, BAD_Y[:5]), "same number of samples"),
+    ((BAD_G1, BAD_G2, BAD_X[:, :3], BAD_Y), "G1 must have 3 columns"),
+    ((BAD_G1, BAD_G2[:1], BAD_X, BAD_Y), "same number of rows r"),
+    ((BAD_G1, BAD_G2, BAD_X[0], BAD_Y[0]), "X must be a 2-D array"),
+    ((BAD_G1, BAD_G2, with_nan(BAD_X), BAD_Y), "X contains NaN"),
+    ((BAD_G1, BAD_G2, BAD_X, np.full_like(BAD_Y, np.inf)), "Y contains NaN or inf"),
+    ((with_nan(BAD_G1), BAD_G2, BAD_X, BAD_Y), "G1 contains NaN"),
+    ((BAD_G1, BAD_G2, BAD_X[:1], BAD_Y[:1]), "at least 2 samples"),
+])
+def test_loss_methods_reject_bad_arrays(args, match):
+    for method in (losses.clip(1.0).value, losses.clip(1.0).grad, losses.clip(1.0).weights, losses.clip(1.0).similarities):
+        with pytest.raises(ValueError, match=match):
+            method(*args)
+
+
+@pytest.mark.parametrize("tau", [0, -1.0, np.nan, np.inf, "hot"])
+def test_temperature_must_be_positive(tau):
+    for factory in (losses.clip, losses.decoupled_infonce):
+        with pytest.raises(ValueError, match="tau"):
+            factory(tau)
+
+
+@pytest.mark.parametrize("rho", [0, -0.5, np.nan])
+def test_rho_must_be_positive(rho):
+    with pytest.raises(ValueError, match="rho"):
+        losses.clip(1.0, rho=rho)
+    with pytest.raises(ValueError, match="rho"):
+        spectral.svd_minimizer(np.eye(3), 1, rho)
+
+
+def test_unknown_similarity_and_zero_embeddings():
+    with pytest.raises(ValueError, match="similarity"):
+        losses.linear(similarity="euclid")
+    with pytest.raises(ValueError, match="zero embedding"):
+        losses.clip(1.0, similarity="cosine").value(np.zeros_like(BAD_G1), BAD_G2, BAD_X, BAD_Y)
+
+
+def test_general_family_checks_its_ingredients():
+    with pytest.raises(ValueError, match="phi"):
+        losses.general(3.0, np.exp, dphi=np.exp, dpsi=np.exp)
+    with pytest.raises(ValueError, match="eps"):
+        losses.general(np.log, np.exp, dphi=lambda a: 1 / a, dpsi=np.exp, eps=-1)
+    # phi = log with eps = 0 and psi that can vanish: the loss is -inf, reported instead of returned
+    bad = losses.general(np.log, lambda x: np.zeros_like(x), dphi=lambda a: 1 / a,
+                         dpsi=lambda x: np.zeros_like(x))
+    with pytest.raises(ValueError, match="not finite"):
+        bad.value(BAD_G1, BAD_G2, BAD_X, BAD_Y)
+
+
+def test_beta_must_be_square_and_nonnegative():
+    with pytest.raises(ValueError, match="beta must have 6 rows"):
+        losses.contrastive_cross_covariance(BAD_X, BAD_Y, np.ones((5, 6)))
+    with pytest.raises(ValueError, match="non-negative"):
+        losses.contrastive_cross_covariance(BAD_X, BAD_Y, -np.ones((6, 6)))
+
+
+# --------------------------------------------------------------------------- blocked evaluation (bounded memory) and float32
+
+N_LARGE, D1_LARGE, D2_LARGE, R_LARGE = 150, 6, 5, 4
+
+
+def large_problem(seed=0, n=N_LARGE, scale=1.0, dtype=float):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, D1_LARGE))
+    Y = rng.standard_normal((n, D2_LARGE))
+    G1 = scale * rng.standard_normal((R_LARGE, D1_LARGE))
+    G2 = scale * rng.standard_normal((R_LARGE, D2_LARGE))
+    return tuple(a.astype(dtype) for a in (G1, G2, X, Y))
+
+
+def budget_for_rows(rows, n=N_LARGE, itemsize=8):
+    """A memory budget that gives blocks of ``rows`` rows and does not keep the n x n matrix."""
+    budget = losses._BLOCK_ARRAYS * rows * n * itemsize
+    assert losses.block_plan(n, itemsize, budget) == (rows, False)
+    return budget
+
+
+def assert_same(blocked, dense, rtol):
+    (v, g1, g2), (vd, gd1, gd2) = blocked, dense
+    assert v == pytest.approx(vd, rel=rtol, abs=rtol)
+    for g, gd in ((g1, gd1), (g2, gd2)):
+        np.testing.assert_allclose(g, gd, rtol=rtol, atol=rtol * np.abs(gd).max())
+
+
+# blocks of 7 rows: 150 = 21 * 7 + 3, so the last block is short; 150 rows: one block, matrix kept
+BUDGETS = {"blocks of 7": budget_for_rows(7), "default (kept)": None}
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+@pytest.mark.parametrize("rho", [None, 0.3])
+def test_blocked_equals_dense(budget, preset, similarity, rho):
+    loss = PRESETS[preset](rho=rho, similarity=similarity)
+    G1, G2, X, Y = large_problem(seed=1)
+    blocked = loss.value_and_grad(G1, G2, X, Y, memory_budget=BUDGETS[budget])
+    assert_same(blocked, loss._dense_value_and_grad(G1, G2, X, Y), rtol=1e-12)
+    assert loss.value(G1, G2, X, Y, memory_budget=BUDGETS[budget]) == pytest.approx(blocked[0], rel=1e-14)
+
+
+@pytest.mark.parametrize("factory", [losses.clip, losses.decoupled_infonce])
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+@pytest.mark.parametrize("tau", [1e-3, 0.02])
+def test_blocked_equals_dense_at_small_temperature(factory, similarity, tau):
+    # inner: similarities of order 100, logits of order 1e5; cosine: logits up to 1 / tau
+    loss = factory(tau, similarity=similarity)
+    G1, G2, X, Y = large_problem(seed=2, scale=10.0)
+    blocked = loss.value_and_grad(G1, G2, X, Y, memory_budget=budget_for_rows(7))
+    assert np.isfinite(blocked[0]) and all(np.all(np.isfinite(g)) for g in blocked[1:])
+    assert_same(blocked, loss._dense_value_and_grad(G1, G2, X, Y), rtol=1e-10)
+    if factory is losses.clip:
+        s = loss.similarities(G1, G2, X, Y)
+        assert blocked[0] == pytest.approx(standard_clip(s / tau), rel=1e-12)
+
+
+def test_one_shift_path_falls_back_when_one_negative_spreads_the_logits():
+    # The diagonal alone passes the spread test, but one off-diagonal similarity far above the rest
+    # makes a single shift unsafe: the blocked CLIP must notice after pass 1 and use per-anchor shifts.
+    n, tau = 40, 0.01
+    rng = np.random.default_rng(3)
+    s = 0.1 * rng.standard_normal((n, n))
+    s[5, 17] = 5.0                                    # logit 500 against diagonal logits of order 10
+    eye = np.eye(n)
+    loss = losses.clip(tau)
+    terms = loss._terms
+    kernels = terms.block_kernels(np.diag(s).copy(), np.dtype(float))
+    assert isinstance(kernels[0], losses._ClipBlocks)
+    blocked = loss.value_and_grad(s.T, eye, eye, eye, memory_budget=budget_for_rows(3, n))
+    assert np.isfinite(blocked[0])
+    assert_same(blocked, loss._dense_value_and_grad(s.T, eye, eye, eye), rtol=1e-10)
+    assert blocked[0] == pytest.approx(standard_clip(s / tau), rel=1e-12)
+
+
+@pytest.mark.parametrize("preset", ["clip", "clip_cold", "decoupled", "linear"])
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+def test_float32_in_float32_out(preset, similarity):
+    # Tolerance: float32 carries 7 digits; after sums over n = 150 and the products, 1e-4 relative to
+    # the largest gradient entry (measured errors are about 1e-6), and 1e-5 relative on the value.
+    loss = PRESETS[preset](similarity=similarity, rho=0.3)
+    G1, G2, X, Y = large_problem(seed=4)
+    v32, g1, g2 = loss.value_and_grad(*(a.astype(np.float32) for a in (G1, G2, X, Y)),
+                                      memory_budget=budget_for_rows(9, itemsize=4))
+    assert g1.dtype == np.float32 and g2.dtype == np.float32
+    v64, h1, h2 = loss.value_and_grad(G1, G2, X, Y)
+    assert v32 == pytest.approx(v64, rel=1e-5)
+    np.testing.assert_allclose(g1, h1, rtol=0, atol=1e-4 * np.abs(h1).max())
+    np.testing.assert_allclose(g2, h2, rtol=0, atol=1e-4 * np.abs(h2).max())
+    s32 = loss.similarities(*(a.astype(np.float32) for a in (G1, G2, X, Y)))
+    assert s32.dtype == np.float32
+
+
+def test_float64_is_kept_when_the_data_are_not_both_float32():
+    loss = losses.clip(0.5)
+    G1, G2, X, Y = large_problem(seed=5)
+    _, g1, g2 = loss.value_and_grad(G1.astype(np.float32), G2, X.astype(np.float32), Y)
+    assert g1.dtype == np.float64 and g2.dtype == np.float64
+
+
+def test_softplus_family_blocked_in_float32():
+    loss = softplus_family()
+    G1, G2, X, Y = large_problem(seed=6)
+    v32, g1, _ = loss.value_and_grad(*(a.astype(np.float32) for a in (G1, G2, X, Y)),
+                                     memory_budget=budget_for_rows(9, itemsize=4))
+    v64, h1, _ = loss._dense_value_and_grad(G1, G2, X, Y)
+    assert g1.dtype == np.float32
+    assert v32 == pytest.approx(v64, rel=1e-5)
+    np.testing.assert_allclose(g1, h1, rtol=0, atol=1e-4 * np.abs(h1).max())
+
+
+def test_block_plan_keeps_memory_within_the_budget():
+    itemsize = 8
+    for n in (100, 4096, 32768):
+        for budget in (2**20, 2**24, 2**28, 2**30):
+            if budget < losses._BLOCK_ARRAYS * n * itemsize:
+                with pytest.raises(ValueError, match="memory_budget"):
+                    losses.block_plan(n, itemsize, budget)
+                continue
+            rows, keep = losses.block_plan(n, itemsize, budget)
+            assert 1 <= rows <= n
+            used = losses._BLOCK_ARRAYS * rows * n * itemsize + (n * n * itemsize if keep else 0)
+            assert used <= budget
+    # CLIP's batch size with the default budget: blocks, no n x n matrix
+    rows, keep = losses.block_plan(32768, 8, losses.DEFAULT_MEMORY_BUDGET)
+    assert not keep and rows * 32768 * 8 * losses._BLOCK_ARRAYS <= losses.DEFAULT_MEMORY_BUDGET
+
+
+def test_blocked_path_holds_no_n_by_n_matrix():
+    # tracemalloc sees NumPy's buffers: with blocks of 16 rows the extra memory of one call must stay
+    # far below one n x n float64 matrix (n = 2000: 32 MB).
+    import tracemalloc
+    n = 2000
+    G1, G2, X, Y = large_problem(seed=7, n=n)
+    loss = losses.clip(0.5)
+    budget = budget_for_rows(16, n=n)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    loss.value_and_grad(G1, G2, X, Y, memory_budget=budget)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    assert peak < budget + 50 * n * 8 * max(D1_LARGE, D2_LARGE) < n * n * 8 / 4
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, "big"])
+def test_bad_memory_budget(bad):
+    G1, G2, X, Y = large_problem(seed=8)
+    with pytest.raises(ValueError, match="memory_budget"):
+        losses.clip(0.5).value_and_grad(G1, G2, X, Y, memory_budget=bad)
