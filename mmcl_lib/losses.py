@@ -156,6 +156,8 @@ def block_plan(n: int, itemsize: int, memory_budget: int) -> tuple[int, bool]:
     Used by :meth:`ContrastiveLoss.value_and_grad` (Chapter 1, "the loss at CLIP's batch size").
     Blocks of about ``_CACHE_BYTES`` but at least ``_MIN_ROWS`` rows, and at most what the budget
     allows for ``_BLOCK_ARRAYS`` block arrays; the whole matrix is kept when it fits besides them.
+
+    Paper: not in the paper (how the book evaluates eq. 2.1 in bounded memory). Book: ``def-loss-family`` (Chapter 1).
     """
     n = check.integer(n, "n", low=1)
     budget = check.integer(memory_budget, "memory_budget", low=1)
@@ -420,6 +422,8 @@ class ContrastiveLoss:
 
     Build one with :func:`clip`, :func:`linear`, :func:`decoupled_infonce` or :func:`general`.
     All methods take ``(G1, G2, X, Y)`` with ``G1`` r x d1, ``G2`` r x d2, ``X`` n x d1, ``Y`` n x d2.
+
+    Paper: eq. (2.1), the loss family. Book: ``def-loss-family`` (Chapter 1), ``def-weights`` (Chapter 2).
     """
 
     def __init__(self, name: str, terms, *, rho: float | None = None, similarity: str = "inner"):
@@ -592,6 +596,8 @@ def contrastive_cross_covariance(X, Y, beta) -> np.ndarray:
 
     A d1 x d2 matrix (Chapter 2). For every loss without regulariser and inner-product similarity,
     ``loss.grad`` equals ``(-G2 @ S.T, -G1 @ S)`` with ``S`` built from ``loss.weights``.
+
+    Paper: Section 2, the contrastive cross-covariance S(beta). Book: ``thm-gradient-identity`` (Chapter 2).
     """
     X, Y = check.paired(X, Y)
     n = X.shape[0]
@@ -609,6 +615,8 @@ def clip(tau: float = 1.0, *, rho: float | None = None, similarity: str = "inner
     Its value is the standard CLIP loss for logits ``s / tau``: the mean of the row-wise and
     column-wise cross-entropies against the diagonal. (The paper's phi = tau * log scales the loss
     and the weights by ``tau``.)
+
+    Paper: eq. (2.1) with CLIP ingredients. Book: ``prop-members`` (Chapter 1), ``prop-clip-weights`` (Chapter 2).
     """
     tau = check.positive(tau, "tau")
     return ContrastiveLoss(f"clip(tau={tau:g})", _LogExpTerms(tau, 1.0), rho=rho, similarity=similarity)
@@ -616,7 +624,10 @@ def clip(tau: float = 1.0, *, rho: float | None = None, similarity: str = "inner
 
 def decoupled_infonce(tau: float = 1.0, *, rho: float | None = None,
                       similarity: str = "inner") -> ContrastiveLoss:
-    """Decoupled InfoNCE: CLIP with eps = 0, so the positive pair leaves the denominator."""
+    """Decoupled InfoNCE: CLIP with eps = 0, so the positive pair leaves the denominator.
+
+    Paper: eq. (2.1) with eps = 0 (a member the book adds). Book: ``prop-members`` (Chapter 1).
+    """
     tau = check.positive(tau, "tau")
     return ContrastiveLoss(f"decoupled_infonce(tau={tau:g})", _LogExpTerms(tau, 0.0), rho=rho,
                            similarity=similarity)
@@ -632,7 +643,10 @@ def _one(x):
 
 def linear(*, rho: float | None = None, similarity: str = "inner") -> ContrastiveLoss:
     """The linear loss: eps = 0, phi = psi = identity. Its S(beta) is (n-1) times the centred
-    unbiased cross-covariance, and with ``rho`` it is minimised by an SVD (Lemma 2.1)."""
+    unbiased cross-covariance, and with ``rho`` it is minimised by an SVD (Lemma 2.1).
+
+    Paper: eq. (2.1), the linear loss. Book: ``prop-members`` (Chapter 1), ``lem-svd`` (Chapter 2).
+    """
     return ContrastiveLoss("linear", _GeneralTerms(_identity, _one, _identity, _one, 0.0), rho=rho,
                            similarity=similarity)
 
@@ -643,6 +657,8 @@ def general(phi, psi, *, dphi, dpsi, eps: float = 0.0, rho: float | None = None,
 
     The theory asks for differentiable, non-decreasing ``phi`` and ``psi`` (so the weights are >= 0)
     and ``eps >= 0``.
+
+    Paper: eq. (2.1). Book: ``def-loss-family`` (Chapter 1).
     """
     for f, nm in ((phi, "phi"), (psi, "psi"), (dphi, "dphi"), (dpsi, "dpsi")):
         if not callable(f):

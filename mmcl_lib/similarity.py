@@ -17,12 +17,18 @@ SIMILARITIES = ("inner", "cosine")
 
 
 def check_similarity(similarity: str) -> str:
-    """Return ``similarity`` if it is ``"inner"`` or ``"cosine"``, else raise ``ValueError``."""
+    """Return ``similarity`` if it is ``"inner"`` or ``"cosine"``, else raise ``ValueError``.
+
+    Paper: Section 2 (inner product in the theory, cosine in the experiments). Book: ``def-linear-setting`` (Chapter 1).
+    """
     return check.one_of(similarity, SIMILARITIES, "similarity")
 
 
 class Embeddings(NamedTuple):
-    """Embeddings ``F = X G1^T`` (n1 x r), ``H = Y G2^T`` (n2 x r); row norms for cosine, else None."""
+    """Embeddings ``F = X G1^T`` (n1 x r), ``H = Y G2^T`` (n2 x r); row norms for cosine, else None.
+
+    Paper: Section 2 (the embeddings G1 x and G2 y). Book: ``def-linear-setting`` (Chapter 1).
+    """
 
     F: np.ndarray
     H: np.ndarray
@@ -31,7 +37,10 @@ class Embeddings(NamedTuple):
 
 
 def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
-    """Embed validated data (rows are samples) with validated encoders; cosine needs non-zero embeddings."""
+    """Embed validated data (rows are samples) with validated encoders; cosine needs non-zero embeddings.
+
+    Paper: Section 2 (the embeddings G1 x and G2 y). Book: ``def-linear-setting`` (Chapter 1).
+    """
     check_similarity(similarity)
     F, H = X @ G1.T, Y @ G2.T
     if similarity == "inner":
@@ -44,7 +53,10 @@ def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
 
 
 def units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
-    """The embeddings whose inner products are the similarities: ``(F, H)``, or their unit rows (cosine)."""
+    """The embeddings whose inner products are the similarities: ``(F, H)``, or their unit rows (cosine).
+
+    Paper: Section 2 (the embeddings whose inner products are the similarities). Book: ``def-linear-setting`` (Chapter 1).
+    """
     if e.norm_F is None:
         return e.F, e.H
     return e.F / e.norm_F[:, None], e.H / e.norm_H[:, None]
@@ -54,7 +66,10 @@ _units = units
 
 
 def matrix(e: Embeddings) -> np.ndarray:
-    """The n1 x n2 similarity matrix ``s_ij``."""
+    """The n1 x n2 similarity matrix ``s_ij``.
+
+    Paper: Section 2, the similarities s_ij. Book: ``def-linear-setting`` (Chapter 1).
+    """
     U, V = units(e)
     return U @ V.T
 
@@ -64,6 +79,8 @@ def backward(M: np.ndarray, e: Embeddings, X: np.ndarray, Y: np.ndarray) -> tupl
 
     Inner product: ``dF = M H``, ``dH = M^T F``. Cosine: the same with unit embeddings ``u``, then
     through the normalisation ``u = f / |f|``: ``df = (du - u <u, du>) / |f|``.
+
+    Paper: not in the paper (the chain rule behind the gradient identity). Book: ``thm-gradient-identity`` (Chapter 2).
     """
     U, V = units(e)
     return backward_from_units(M @ V, M.T @ U, e, X, Y)
@@ -75,6 +92,8 @@ def backward_from_units(dU: np.ndarray, dV: np.ndarray, e: Embeddings, X: np.nda
 
     The second half of :func:`backward`, for callers that accumulate ``M V`` and ``M^T U`` block by
     block without holding ``M`` (the blocked CLIP loss of :mod:`mmcl_lib.losses`, Chapter 1).
+
+    Paper: not in the paper (the chain rule behind the gradient identity). Book: ``thm-gradient-identity`` (Chapter 2).
     """
     if e.norm_F is not None:
         U, V = units(e)
@@ -84,5 +103,8 @@ def backward_from_units(dU: np.ndarray, dV: np.ndarray, e: Embeddings, X: np.nda
 
 
 def unit_rows(A: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero): cosine scores for retrieval and prototypes."""
+    """Rows scaled to unit length (zero rows stay zero): cosine scores for retrieval and prototypes.
+
+    Paper: Section 5.1 (cosine similarity in the experiments). Book: ``def-retrieval`` (Chapter 1).
+    """
     return A / np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-300)

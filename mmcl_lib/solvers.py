@@ -163,6 +163,8 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     ``G2 = (Sigma/rho)^{1/2} V^T`` after the first step. ``history.step`` holds each iteration's
     ``gamma``, negated when the accelerated step was taken. ``converged`` is False if ``max_iter``
     was reached or no ``gamma`` above 1e-12 lowered the loss.
+
+    Paper: not in the paper (a solver built on the gradient identity of Section 2 and Lemma 2.1). Book: ``alg-spectral`` (Chapter 2).
     """
     rho = _check_solver_loss(loss)
     X, Y = check.paired(X, Y)

@@ -54,6 +54,8 @@ def detect_top(S, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column indices of the ``k`` largest entries of ``S``, largest first (top-b rule).
 
     The detected set need not be a matching: one row may receive several columns.
+
+    Paper: Section 4 and the authors' Section 5.1 notebook (the b largest similarities). Book: ``def-unpaired-loss`` (Chapter 5).
     """
     S = check.as_matrix(S, "S")
     k = check.integer(k, "k", high=S.size)
@@ -69,6 +71,8 @@ def match_pairs(S, threshold: float = -np.inf) -> tuple[np.ndarray, np.ndarray]:
     Solves the assignment problem (Kuhn's Hungarian problem; ``scipy.optimize.linear_sum_assignment``)
     on the whole N x N matrix, then drops the matched pairs whose similarity is below
     ``threshold`` (doubtful matches). With the default threshold every row is matched.
+
+    Paper: not in the paper (detection as a one-to-one matching). Book: ``sec-unpaired-detection`` (Chapter 5).
     """
     S = check.as_matrix(S, "S")
     threshold = float(threshold)
@@ -85,6 +89,8 @@ def pair_scores(rows, cols, hidden_partner) -> tuple[float, float]:
     ``hidden_partner[i]`` is the column of the true partner of row i (``UnpairedSample.hidden_partner``).
     Precision = fraction of detected pairs that are true (1 if none is detected);
     recall = fraction of the N true pairs that were detected (counted once each).
+
+    Paper: not in the paper (precision and recall of detection). Book: ``sec-unpaired-detection`` (Chapter 5).
     """
     partner = np.asarray(hidden_partner)
     if partner.ndim != 1 or not np.array_equal(np.sort(partner), np.arange(partner.size)):
@@ -105,6 +111,8 @@ def scoring_callback(hidden_partner) -> Callable:
 
     The true pairing lives only in this closure. The learners call it after each epoch or round and
     store what it returns in ``.evaluations``; they never read those values back.
+
+    Paper: not in the paper (scores detection; the learners never read it). Book: ``sec-unpaired-algorithm`` (Chapter 5).
     """
     partner = np.asarray(hidden_partner).copy()
 
@@ -131,6 +139,8 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
     Returns
     -------
     value, dG1, dG2, (rows, cols) -- the detected pairs as indices into the batch.
+
+    Paper: Section 4, the unpaired loss as in the authors' Section 5.1 notebook. Book: ``def-unpaired-loss`` (Chapter 5).
     """
     tau = check.positive(tau, "tau")
     X, Y = check.paired(X, Y)
@@ -165,6 +175,8 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
 
     ``callback(epoch, G1, G2, rows, cols)`` receives every pair detected during the epoch (indices
     into the unpaired arrays).
+
+    Paper: Section 5.1, phase 2. Book: ``sec-unpaired-algorithm`` (Chapter 5).
     """
     X, Y = check.paired(X_unpaired, Y_unpaired)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
@@ -195,6 +207,8 @@ def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.ran
     One AdamW optimiser (learning rate ``lr``) is carried through both phases. Returns the two
     :class:`~mmcl_lib.solvers.FitResult` objects: the first holds the "paired only" encoders,
     the second the "paired + unpaired" ones.
+
+    Paper: Section 5.1, both phases. Book: ``sec-unpaired-reproduction`` (Chapter 5).
     """
     Xp, Yp = check.paired(X_paired, Y_paired)
     rng = check.generator(rng)
@@ -226,6 +240,8 @@ def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *
       :func:`mmcl_lib.solvers.gradient_descent` from the current encoders, ``max_iter`` steps.
 
     ``callback(round, G1, G2, rows, cols)`` is called after each refit with the pairs it used.
+
+    Paper: not in the paper (matching with closed-form refits). Book: ``sec-unpaired-gain`` (Chapter 5).
     """
     Xp, Yp = check.paired(X_paired, Y_paired)
     Xu, Yu = check.paired(X_unpaired, Y_unpaired)
