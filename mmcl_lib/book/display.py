@@ -464,7 +464,7 @@ def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], *, caption:
     sides = [{"l": "left", "c": "center", "r": "right"}[a] for a in align]
 
     def td(tag: str, text: str, side: str) -> str:
-        nowrap = "white-space:nowrap;" if NBSP in text or tag == "th" else ""
+        nowrap = "white-space:nowrap;" if NBSP in text else ""   # headers may wrap
         return f'<{tag} style="{_CELL}text-align:{side};{nowrap}">{html.escape(text)}</{tag}>'
 
     head = "".join(td("th", h, s) for h, s in zip(header, sides))
