@@ -67,7 +67,20 @@ def _in_kernel() -> bool:
     return InteractiveShell is not None and InteractiveShell.initialized()
 
 
-def glue_values(values: Mapping[str, Any] | None = None, /, **named: Any) -> dict[str, Any]:
+def _named_values(values: Mapping[str, Any] | None, named: Mapping[str, Any]) -> dict[str, Any]:
+    """The values to glue, checked and with NumPy scalars as Python numbers."""
+    items: dict[str, Any] = {}
+    for source in (dict(values or {}), named):
+        for name, value in source.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"glue_values: every name must be a non-empty string, got {name!r}")
+            if name in items:
+                raise ValueError(f"glue_values: the name {name!r} is given twice")
+            items[name] = _plain(value)
+    return items
+
+
+def glue_values(values: Mapping[str, Any] | None = None, /, **named: Any) -> None:
     """Glue named values for the prose of a chapter, with or without myst-nb.
 
     Each value is stored with ``myst_nb.glue(name, value, display=False)`` so that the book's
@@ -85,9 +98,8 @@ def glue_values(values: Mapping[str, Any] | None = None, /, **named: Any) -> dic
 
     Returns
     -------
-    dict
-        The glued names and (converted) values, in order; the same whether or not gluing
-        was possible.
+    None
+        So that a call at the end of a cell shows nothing.
 
     Raises
     ------
@@ -98,18 +110,10 @@ def glue_values(values: Mapping[str, Any] | None = None, /, **named: Any) -> dic
     -----
     Used by every chapter of the book (Chapters 1-7) instead of calling ``myst_nb.glue``.
     """
-    items: dict[str, Any] = {}
-    for source in (dict(values or {}), named):
-        for name, value in source.items():
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"glue_values: every name must be a non-empty string, got {name!r}")
-            if name in items:
-                raise ValueError(f"glue_values: the name {name!r} is given twice")
-            items[name] = _plain(value)
+    items = _named_values(values, named)
     if _myst_glue is not None and _in_kernel():
         for name, value in items.items():
             _myst_glue(name, value, display=False)
-    return items
 
 
 # --- the house figure style ----------------------------------------------------------------------
