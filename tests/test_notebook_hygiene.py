@@ -61,3 +61,14 @@ def test_code_cells_are_short(path):
             long_cells.append(f"cell {index} ({n} lines, starts {first.strip()[:60]!r})")
     assert not long_cells, (f"{path.name}: {len(long_cells)} code cell(s) longer than {MAX_CODE_LINES} "
                             f"non-blank, non-comment lines: " + "; ".join(long_cells))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_chapters_glue_through_the_book_helper(path):
+    """Chapters run in a plain kernel without myst-nb (Colab): they glue with
+    mmcl_lib.book.display.glue_values, never by importing myst_nb themselves."""
+    nb = json.loads(committed_text(path))
+    offending = [index for index, cell in enumerate(nb["cells"]) if cell["cell_type"] == "code"
+                 and "myst_nb" in ("".join(cell["source"]) if isinstance(cell["source"], list)
+                                   else cell["source"])]
+    assert not offending, f"{path.name}: cells {offending} use myst_nb directly (use display.glue_values)"
