@@ -155,7 +155,8 @@ def use_house_style() -> dict[str, Any]:
     about 14-15 px tall in the rendered book (content column about 620 px at a 1280 px window),
     and a line at the lowest value of a plot stays clear of the axis. Call it once, in a
     chapter's first code cell. (Figures made with :func:`subplots` use constrained layout: do
-    not call ``fig.tight_layout()`` on them.)
+    not call ``fig.tight_layout()`` on them. The style draws a light grid; on an ``imshow``
+    heatmap call ``ax.grid(False)``.)
 
     Returns
     -------
