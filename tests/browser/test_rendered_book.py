@@ -10,9 +10,10 @@ and at a phone width (390 px), and checked for what a reader would notice:
   and no raw ``$$``, ``\\(``, ``\\[`` or TeX command (``\\eta``) is left in the text outside
   code;
 - display equations fit: at 1280 px no display equation (``mjx-container[display="true"]``,
-  dropdowns opened) is wider than its container; at 390 px one that is wider scrolls sideways
-  (``overflow-x`` auto or scroll) with a scrollbar that takes room (visible, not an overlay), and
-  no ancestor cuts it off; at 390 px the page itself does not scroll sideways;
+  dropdowns opened) is wider than its container; at 390 px (a phone: mobile emulation, where
+  Chromium's default scrollbars are overlays that hide when idle) one that is wider scrolls
+  sideways (``overflow-x`` auto or scroll) with a scrollbar that takes room, so that it stays
+  visible, and no ancestor cuts it off; at 390 px the page itself does not scroll sideways;
 - every ``<img>`` has loaded (``naturalWidth > 0``);
 - every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
   each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
@@ -239,7 +240,7 @@ DISPLAY_EQUATIONS = r"""(tolerance) => {
   return found;
 }"""
 
-PAGE_WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
 # --- the checks ----------------------------------------------------------------------------------
@@ -370,7 +371,11 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
     console: list[str] = []
     requests: list[str] = []
 
-    context = browser.new_context(viewport={"width": width, "height": VIEWPORT_HEIGHT[width]})
+    # The phone width is a phone (mobile emulation, touch): Chromium then draws overlay
+    # scrollbars, which take no room and hide when idle, as on a real phone.
+    phone = width < DESKTOP
+    context = browser.new_context(viewport={"width": width, "height": VIEWPORT_HEIGHT[width]},
+                                  is_mobile=phone, has_touch=phone)
 
     def route(request_route):
         request_url = request_route.request.url
