@@ -15,6 +15,7 @@ and at a phone width (390 px), and checked for what a reader would notice:
   sideways (``overflow-x`` auto or scroll) with a scrollbar that takes room, so that it stays
   visible, and no ancestor cuts it off; at 390 px the page itself does not scroll sideways;
 - every ``<img>`` has loaded (``naturalWidth > 0``);
+- no cell output shows an object's repr by accident (``<matplotlib.legend.Legend at 0x...>``);
 - every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
   each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
 - the sidebar links every page listed in ``_toc.yml`` (at 1280 px, where it is shown).
@@ -240,6 +241,18 @@ DISPLAY_EQUATIONS = r"""(tolerance) => {
   return found;
 }"""
 
+STRAY_REPRS = r"""() => {
+  // Outputs such as "<matplotlib.legend.Legend at 0x7f...>": the value of a cell's last line
+  // shown by accident (end the line with ";" or assign it).
+  const pattern = /<[A-Za-z_][\w.]* (?:object )?at 0x[0-9a-f]+>/;
+  const found = [];
+  for (const out of document.querySelectorAll(".cell_output, .output")) {
+    const m = out.textContent.match(pattern);
+    if (m) found.push(m[0]);
+  }
+  return Array.from(new Set(found));
+}"""
+
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
@@ -325,6 +338,10 @@ def _check_equations(page, width: int) -> list[str]:
             problems.append(f"{name} overflows at {width} px but shows no scrollbar "
                             f"({eq['scrollbar']:.0f} px tall)")
     return problems
+
+
+def _check_stray_reprs(page) -> list[str]:
+    return [f"a cell output shows an object's repr: {text}" for text in page.evaluate(STRAY_REPRS)]
 
 
 def _check_page_width(page, width: int) -> list[str]:
@@ -438,6 +455,7 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
             run(_screenshot, page, path, width)
             if width >= DESKTOP:
                 run(_check_sidebar, page, toc_urls)
+                run(_check_stray_reprs, page)
                 run(_check_explorers, page)
         _settle(page, requests)
     except Exception as error:  # the page did not load or the browser crashed
