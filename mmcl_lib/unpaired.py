@@ -227,7 +227,7 @@ def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.ran
 def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rounds: int = 3,
                            threshold: float = 0.8, refit: str = "closed_form", G1=None, G2=None,
                            tau: float = 1.0, max_iter: int = 200,
-                           callback: Callable | None = None) -> FitResult:
+                           callback: Callable | None = None) -> tuple[FitResult, tuple[np.ndarray, np.ndarray]]:
     """Alternate global matching of the unpaired set and refits on paired + matched data.
 
     Start from ``(G1, G2)`` (default: :func:`mmcl_lib.spectral.closed_form_mmcl` on the pairs).
@@ -279,6 +279,8 @@ def teacher_pseudo_positives(teacher_logits) -> tuple[np.ndarray, np.ndarray]:
     logits at the transposed positions, ``l[j, best_x[j]]`` and ``l[best_y[i], i]``; that coincides
     with the rule only when the batch is paired along its diagonal. Here the entries are
     ``l[best_x[j], j]`` and ``l[i, best_y[i]]``, right on truly unpaired data.)
+
+    Paper: Section 5.3 (teacher pseudo-positives). Book: ``def-teacher`` (Chapter 6).
     """
     L0 = check.as_matrix(teacher_logits, "teacher_logits")
     return np.argmax(L0, axis=0), np.argmax(L0, axis=1)
@@ -293,6 +295,8 @@ def teacher_loss(G1, G2, X, Y, best_x, best_y, *, tau: float = 1.0) -> tuple[flo
 
     Returns the value and the gradients ``(dL/dG1, dL/dG2)``. With ``best_x = best_y = arange(m)``
     it is the CLIP loss :func:`mmcl_lib.losses.clip` (cosine similarity).
+
+    Paper: Section 5.3 (the student's loss). Book: ``def-teacher`` (Chapter 6).
     """
     tau = check.positive(tau, "tau")
     X = check.as_matrix(X, "X", min_rows=2)
@@ -318,14 +322,17 @@ def teacher_loss(G1, G2, X, Y, best_x, best_y, *, tau: float = 1.0) -> tuple[flo
 
 
 def gate_accepts(score: float, best: float, factor: float = 1.1) -> bool:
-    """The validation gate of Section 5.3: the student replaces the teacher iff ``score > factor * best``."""
+    """The validation gate of Section 5.3: the student replaces the teacher iff ``score > factor * best``.
+
+    Paper: Section 5.3 (validation gate, factor 1.1). Book: ``def-teacher`` (Chapter 6).
+    """
     return bool(float(score) > check.positive(factor, "factor") * float(best))
 
 
 def teacher_self_training(X_unpaired, Y_unpaired, G1, G2, validation: Callable, *, rng: np.random.Generator,
                           loops: int = 20, epochs_per_loop: int = 5, batch_size: int = 64, lr: float = 2e-5,
                           gate: float = 1.1, tau: float = 1.0, streams: int = 1,
-                          callback: Callable | None = None) -> FitResult:
+                          callback: Callable | None = None) -> tuple[FitResult, tuple[np.ndarray, np.ndarray]]:
     """Phase 2 of the paper's Section 5.3: self-training on unpaired data with a gated teacher.
 
     Start with student = teacher = ``(G1, G2)`` (the phase-1 CLIP encoders) and ``best =
@@ -339,10 +346,18 @@ def teacher_self_training(X_unpaired, Y_unpaired, G1, G2, validation: Callable, 
     ``streams=1`` draws batches as rows of ``X_unpaired`` and ``Y_unpaired`` together (the
     authors' data loader, which keeps their class-aligned order); ``streams=2`` draws x's and y's
     independently (no pairing information at all). ``callback(epoch, G1, G2)`` is called after every
-    epoch with the student. Returns a :class:`~mmcl_lib.solvers.FitResult` holding the *teacher*
-    (the last accepted model) as ``G1, G2``; ``evaluations`` lists, per loop, ``(student score,
-    accepted)``; ``optimizer`` is the AdamW state; ``history.loss`` the mean batch loss per epoch;
-    the extra attribute ``student`` holds the final student ``(G1, G2)``.
+    epoch with the student.
+
+    Returns
+    -------
+    teacher : :class:`~mmcl_lib.solvers.FitResult`
+        The *teacher* (the last accepted model) as ``G1, G2``; ``evaluations`` lists, per loop,
+        ``(student score, accepted)``; ``optimizer`` is the AdamW state; ``history.loss`` the mean
+        batch loss per epoch.
+    student : (ndarray, ndarray)
+        The final student ``(G1, G2)`` (equal to the teacher iff the last loop passed the gate).
+
+    Paper: Section 5.3 (phase 2, self-training with a gated teacher). Book: ``def-teacher`` (Chapter 6).
     """
     X, Y = check.paired(X_unpaired, Y_unpaired)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
@@ -383,5 +398,4 @@ def teacher_self_training(X_unpaired, Y_unpaired, G1, G2, validation: Callable, 
         records.append((score, accepted))
     result = FitResult(teacher[0], teacher[1], False, loops * epochs_per_loop, History(loss=losses_),
                        optimizer, records)
-    result.student = student
-    return result
+    return result, student

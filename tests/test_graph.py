@@ -331,3 +331,17 @@ def test_sampled_prototypes_reject_bad_inputs():
         graph.sampled_prototype_accuracy(X, X, X, X, np.arange(3), np.array([0, 1, 1]), np.random.default_rng(0))
     with pytest.raises(ValueError, match="rng"):
         graph.sampled_prototype_accuracy(X, X, X, X, np.arange(3), np.arange(3), 0)
+
+
+def test_edge_normalised_identity_graph_is_the_clip_loss():
+    # the chapter's definition: sum over edges of both -log softmax terms, divided by 2 |E_noisy|;
+    # with T = I and |E_noisy| = n it is CLIP (a different divisor scales it)
+    G1, G2, X, _, _ = problem(n1=8)
+    Y = np.random.default_rng(6).standard_normal((8, 4))
+    clip = losses.clip(1.0, similarity="cosine").value_and_grad(G1, G2, X, Y)
+    ours = graph.MultiPositiveInfoNCE(np.eye(8, dtype=bool), 1.0, normalisation="edges", n_edges=8)
+    f, g1, g2 = ours.value_and_grad(G1, G2, X, Y)
+    assert f == pytest.approx(clip[0], rel=1e-12)
+    np.testing.assert_allclose(g1, clip[1], atol=1e-12)
+    doubled = graph.MultiPositiveInfoNCE(np.eye(8, dtype=bool), 1.0, normalisation="edges", n_edges=16)
+    assert doubled.value(G1, G2, X, Y) == pytest.approx(clip[0] / 2, rel=1e-12)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import graph, metrics, real_data, solvers, spectral, training, unpaired
+from . import display
 
 
 def view_sharing(views: dict, r: int, n_train: int, rng: np.random.Generator) -> dict:
@@ -99,27 +100,75 @@ def denoiser_recovery(labels_x, labels_y, ps, ks, methods, seeds: int) -> dict:
     return out
 
 
-def graph_run(data: ClassLevelData, p: float, k, rng: np.random.Generator, *, r: int = 10,
-              max_iter: int = 200, tol: float = 1e-3, draws: int = 20) -> dict:
-    """One Section 5.2 run: corrupt the class graph with ``p``, denoise with ``k`` (None: not), train, score.
+def train_to_plateau(loss, G1, G2, X, Y, *, window: int = 20, rel_tol: float = 1e-3,
+                     max_iter: int = 600) -> tuple[np.ndarray, np.ndarray, bool, int]:
+    """Full-batch gradient descent with line search until the loss stops falling.
 
-    Training: full-batch gradient descent with line search (:func:`mmcl_lib.solvers.gradient_descent`)
-    on the edge-normalised multi-positive InfoNCE (divisor: the noisy graph's edge count), cosine
-    similarity, tau = 1, from random encoders, until the gradient norm is below ``tol`` or
-    ``max_iter`` steps. Scores on the held-out digits: one-random-item prototypes (``draws``
-    draws, the authors' metric) and class-mean prototypes.
+    Runs :func:`mmcl_lib.solvers.gradient_descent` ``window`` steps at a time and stops when a
+    window lowered the loss by less than ``rel_tol`` relative to its value (a plateau, the
+    book's stand-in for the authors' plateau-based schedule), when no step is accepted, or after
+    ``max_iter`` steps. Returns ``(G1, G2, plateau_reached, steps)``. (The gradient norm is no
+    usable criterion here: with cosine similarity it stays near 1e-2 on the plateau.)
+    """
+    steps = 0
+    while steps < max_iter:
+        fit = solvers.gradient_descent(loss, G1, G2, X, Y, max_iter=min(window, max_iter - steps), tol=1e-12)
+        G1, G2, steps = fit.G1, fit.G2, steps + fit.n_iter
+        first, last = fit.history.loss[0], fit.history.loss[-1]
+        if fit.n_iter < min(window, max_iter - steps + fit.n_iter) or first - last <= rel_tol * abs(last):
+            return G1, G2, True, steps
+    return G1, G2, False, steps
+
+
+def graph_run(data: ClassLevelData, p: float, denoiser, rng: np.random.Generator, *, r: int = 10,
+              max_iter: int = 600, rel_tol: float = 1e-3, draws: int = 20) -> dict:
+    """One Section 5.2 run: corrupt the class graph with ``p``, denoise, train, score.
+
+    ``denoiser`` is ``None`` (train on the noisy graph) or ``(method, k)`` for
+    :func:`mmcl_lib.graph.denoise_graph`. Training: :func:`train_to_plateau` on the
+    edge-normalised multi-positive InfoNCE (divisor: the noisy graph's edge count), cosine
+    similarity, tau = 1, from random encoders. Scores on the held-out digits: one-random-item
+    prototypes (``draws`` draws, the authors' metric) and class-mean prototypes.
     """
     T = graph.class_graph(data.labels_x, data.labels_y)
     noisy = graph.corrupt_graph(T, p, rng)
-    used = noisy if k is None else graph.denoise_graph(noisy, k, rng)
+    used = noisy if denoiser is None else graph.denoise_graph(noisy, denoiser[1], rng, method=denoiser[0])
     loss = graph.MultiPositiveInfoNCE(used, 1.0, normalisation="edges", n_edges=int(noisy.sum()))
     G1, G2 = training.init_encoders(data.X.shape[1], data.Y.shape[1], r, rng)
-    fit = solvers.gradient_descent(loss, G1, G2, data.X, data.Y, max_iter=max_iter, tol=tol)
-    args = (fit.G1, fit.G2, data.X_test, data.Y_test, data.labels_x_test, data.labels_y_test)
+    G1, G2, plateau, steps = train_to_plateau(loss, G1, G2, data.X, data.Y, max_iter=max_iter, rel_tol=rel_tol)
+    args = (G1, G2, data.X_test, data.Y_test, data.labels_x_test, data.labels_y_test)
     return {"sampled": graph.sampled_prototype_accuracy(*args, rng, draws=draws),
             "means": metrics.nearest_prototype_accuracy(*args),
-            "agreement": float(np.mean(used == T)), "converged": float(fit.converged),
-            "steps": float(fit.n_iter)}
+            "agreement": float(np.mean(used == T)), "converged": float(plateau), "steps": float(steps)}
+
+
+def graph_name(denoiser) -> str:
+    """``"noisy"`` for no denoiser, else ``"<method> k=<k>"``."""
+    return "noisy" if denoiser is None else f"{denoiser[0]} k={denoiser[1]}"
+
+
+def graph_sweep(views: dict, labels: np.ndarray, ps, denoisers, seeds: int, *, n_per_class: int,
+                n_test: int = 50, x_view: str = "pix", y_view: str = "fou", max_iter: int = 600,
+                rel_tol: float = 1e-3) -> dict:
+    """Section 5.2 over flip probabilities, denoisers and seeds, plus the clean graph per seed.
+
+    Seed ``s`` draws its own split of the digits (``[6, s]``); every (seed, p, denoiser) run gets
+    its own generator ``[7, s, i, j]``. Returns ``{name: {metric: array (len(ps), seeds)}}`` for
+    each denoiser (:func:`graph_name`) and ``"clean"`` with arrays of shape ``(1, seeds)``.
+    """
+    metrics_ = ("sampled", "means", "agreement", "converged", "steps")
+    out = {name: {m: np.zeros((len(ps), seeds)) for m in metrics_} for name in map(graph_name, denoisers)}
+    out["clean"] = {m: np.zeros((1, seeds)) for m in metrics_}
+    for s in range(seeds):
+        data = class_level_split(views, labels, x_view, y_view, n_per_class, n_test, np.random.default_rng([6, s]))
+        for m, v in graph_run(data, 0.0, None, np.random.default_rng([7, s]), max_iter=max_iter, rel_tol=rel_tol).items():
+            out["clean"][m][0, s] = v
+        for (i, p), (j, den) in itertools.product(enumerate(ps), enumerate(denoisers)):
+            run = graph_run(data, p, den, np.random.default_rng([7, s, i, j]), max_iter=max_iter,
+                            rel_tol=rel_tol)
+            for m, v in run.items():
+                out[graph_name(den)][m][i, s] = v
+    return out
 
 
 # --------------------------------------------------------------------------- Section 5.3
@@ -172,7 +221,7 @@ def teacher_run(views: dict, labels: np.ndarray, x_view: str, y_view: str, seed:
     first = training.train_clip(X["paired"], Y["paired"], G1, G2, rng=rng, epochs=epochs_paired,
                                 batch_size=batch_size, optimizer=training.AdamW(lr=2e-3))
     student_curve = []
-    teacher = unpaired.teacher_self_training(
+    teacher, student = unpaired.teacher_self_training(
         X["unpaired"], Y["unpaired"], first.G1, first.G2, lambda A1, A2: score(A1, A2, "val"), rng=rng,
         loops=loops, epochs_per_loop=epochs_per_loop, batch_size=batch_size, lr=lr_unpaired,
         callback=lambda epoch, A1, A2: student_curve.append(score(A1, A2)))
@@ -180,9 +229,70 @@ def teacher_run(views: dict, labels: np.ndarray, x_view: str, y_view: str, seed:
                                  epochs=loops * epochs_per_loop, batch_size=batch_size,
                                  optimizer=training.AdamW(lr=lr_unpaired))
     return {"paired": score(first.G1, first.G2), "teacher": score(teacher.G1, teacher.G2),
-            "student": score(*teacher.student), "oracle": score(oracle.G1, oracle.G2),
+            "student": score(*student), "oracle": score(oracle.G1, oracle.G2),
             "accepted": int(sum(a for _, a in teacher.evaluations)), "student_curve": np.array(student_curve),
             "n_unpaired": int(ix["unpaired"].size)}
+
+
+def teacher_sweep(views: dict, labels: np.ndarray, seeds: int, **kwargs) -> dict:
+    """:func:`teacher_run` for seeds ``0..seeds-1``; scalars stacked into arrays of shape ``(seeds,)``.
+
+    ``"student_curve"`` becomes an array ``(seeds, epochs)``; ``kwargs`` go to :func:`teacher_run`.
+    """
+    runs = [teacher_run(views, labels, "pix", "fou", s, **kwargs) for s in range(seeds)]
+    return {key: np.array([run[key] for run in runs]) for key in runs[0]}
+
+
+# --------------------------------------------------------------------------- paper scale
+
+def paper_scale(views: dict, labels: np.ndarray) -> dict:
+    """The ``MMCL_SCALE=paper`` configuration of Chapter 6, as plain numbers (for a results file).
+
+    Section 5.2: 50 items per class per modality, p in {0, 0.05, ..., 0.5}, no denoising,
+    the authors' denoiser with k in {5, 7, 10, 13, 15} and scikit-learn's with k = 10, 3 seeds,
+    the plateau rule with ``rel_tol = 1e-4`` and at most 1000 steps. Section 5.3: 10 seeds.
+    """
+    settings = {**PAPER_SETTINGS}
+    ps = settings["ps"]
+    denoisers = [None] + [("authors", k) for k in settings["ks"]] + [("sklearn", 10)]
+    sweep = graph_sweep(views, labels, ps, denoisers, settings["graph_seeds"], n_per_class=settings["n_per_class"],
+                        max_iter=settings["max_iter"], rel_tol=settings["rel_tol"])
+    teach = teacher_sweep(views, labels, settings["teacher_seeds"], n_paired=10, n_val=10, n_test=30,
+                          loops=20, lr_unpaired=2e-3)
+    return {"settings": settings,
+            "section_5_2": {name: {m: v.tolist() for m, v in res.items()} for name, res in sweep.items()},
+            "section_5_3": {k: v.tolist() for k, v in teach.items() if k != "student_curve"}}
+
+
+PAPER_SETTINGS = {"ps": [round(0.05 * i, 2) for i in range(11)], "ks": [5, 7, 10, 13, 15], "graph_seeds": 3,
+                  "n_per_class": 50, "max_iter": 1000, "rel_tol": 1e-4, "teacher_seeds": 10,
+                  "views": ["pix", "fou"]}
+
+
+def paper_scale_markdown(results: dict) -> str:
+    """A Markdown table of :func:`paper_scale`'s results: mean (min-max over seeds) per p and graph."""
+    sec = results["section_5_2"]
+    ps = results["settings"]["ps"]
+    names = [n for n in sec if n != "clean"]
+    lines = ["| p | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for i, p in enumerate(ps):
+        cells = []
+        for n in names:
+            v = np.asarray(sec[n]["sampled"][i])
+            cells.append(f"{v.mean():.3f} ({v.min():.3f}-{v.max():.3f})")
+        lines.append(f"| {p:g} | " + " | ".join(cells) + " |")
+    clean = np.asarray(sec["clean"]["sampled"][0])
+    plateau = np.mean([np.mean(sec[n]["converged"]) for n in sec])
+    t = {k: np.asarray(v) for k, v in results["section_5_3"].items()}
+    return "\n".join([
+        "# Chapter 6 at MMCL_SCALE=paper", "",
+        "Section 5.2: one-random-item prototype accuracy on held-out digits (x = pix, y = fou), mean and",
+        f"min-max over {results['settings']['graph_seeds']} seeds. Clean graph: {clean.mean():.3f} "
+        f"({clean.min():.3f}-{clean.max():.3f}). Fraction of runs that reached the plateau rule: {plateau:.2f}.", "",
+        *lines, "",
+        f"Section 5.3 ({len(t['paired'])} seeds): paired only {t['paired'].mean():.3f}, with unpaired data "
+        f"(teacher) {t['teacher'].mean():.3f}, final student {t['student'].mean():.3f}, oracle {t['oracle'].mean():.3f}; "
+        f"teacher above paired only in {int(np.sum(t['teacher'] > t['paired']))} seeds.", ""])
 
 
 # --------------------------------------------------------------------------- figures
@@ -208,14 +318,43 @@ def plot_graph(ax, T, labels_x, labels_y, title: str) -> None:
     ax.set(title=title, xlabel="y items (by digit)", ylabel="x items (by digit)", xticks=[], yticks=[])
 
 
-def plot_graph_sweep(ax, ps, results: dict, key: str = "sampled") -> None:
-    """Accuracy vs p for each denoising choice (mean over seeds, min-max band)."""
-    for (k, color) in ((None, "k"), (10, "C1"), (5, "C0"), (7, "C2"), (13, "C3"), (15, "C4")):
-        if k not in results:
+GRAPH_STYLES = {"noisy": ("noisy graph", "k", "o"), "authors k=10": ("denoised, k - 1 vectors", "C1", "s"),
+                "sklearn k=10": ("denoised, log2 k vectors", "C0", "v")}
+
+
+def plot_graph_sweep(ax, ps, sweep: dict, key: str = "sampled") -> None:
+    """Accuracy vs p for each training graph (mean over seeds, min-max band); the clean graph as a band."""
+    for name, res in sweep.items():
+        if name == "clean":
             continue
-        values = np.array([[run[key] for run in per_p] for per_p in results[k]])
-        ax.fill_between(ps, values.min(axis=1), values.max(axis=1), color=color, alpha=0.15, lw=0)
-        ax.plot(ps, values.mean(axis=1), "o-", color=color, label="no denoising" if k is None else f"denoised, k = {k}")
+        label, color, marker = GRAPH_STYLES.get(name, (name, None, "o"))
+        v = res[key]
+        display.line_with_band(ax, ps, v.mean(axis=1), v.min(axis=1), v.max(axis=1), label=label, color=color,
+                               marker=marker)
+    clean = sweep["clean"][key][0]
+    ax.axhline(clean.mean(), color="C2", ls="--", label="clean graph")
+    ax.axhspan(clean.min(), clean.max(), color="C2", alpha=0.15, lw=0)
     ax.axhline(0.1, color="gray", ls=":", label="chance")
-    ax.set(xlabel="flip probability p", ylabel="prototype accuracy (test)", ylim=(0, 1))
-    ax.legend(fontsize=8)
+    ax.set(xlabel="flip probability p", ylabel="prototype accuracy (test)", ylim=(0, 0.8), xticks=list(ps))
+    ax.legend(fontsize=8, loc="lower left")
+
+
+def plot_teacher(axes, teach: dict) -> None:
+    """Left: per-seed class retrieval of the three models (one line per seed). Right: the student's
+    test accuracy over phase 2 (mean, min-max band), with the paired-only and oracle means."""
+    ax = axes[0]
+    keys = [("paired", "paired only"), ("teacher", "with unpaired\n(teacher)"), ("oracle", "oracle")]
+    values = np.array([teach[k] for k, _ in keys])
+    ax.plot(range(3), values, color="gray", alpha=0.5, marker="o", ms=4)
+    ax.plot(range(3), values.mean(axis=1), "k_", ms=30, mew=2)
+    ax.set(xticks=range(3), ylabel="class retrieval (test)", ylim=(0, 1), xlim=(-0.4, 2.4))
+    ax.set_xticklabels([label for _, label in keys])
+    ax = axes[1]
+    curve = teach["student_curve"]
+    epochs = np.arange(1, curve.shape[1] + 1)
+    display.line_with_band(ax, epochs, curve.mean(axis=0), curve.min(axis=0), curve.max(axis=0),
+                           label="student", color="C3", marker=None)
+    ax.axhline(teach["paired"].mean(), color="C0", ls="--", label="paired only")
+    ax.axhline(teach["oracle"].mean(), color="k", ls="--", label="oracle")
+    ax.set(xlabel="epoch of phase 2", ylim=(0, 1))
+    ax.legend(fontsize=8, loc="lower right")
