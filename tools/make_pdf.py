@@ -15,10 +15,13 @@ Two steps:
 
 Before printing it checks that every page of ``_toc.yml`` is in the single page and that MathJax
 typeset without error; it fails (exit 1) otherwise. It prints the number of pages and the size.
+(sphinx-proof's blocks need ``tools/singlehtml_nodes.py`` in the single-page build; ``_config.yml``
+loads it.)
 
 Options: ``--output PATH`` (default ``_build/pdf/mmcl-book.pdf``), ``--no-build`` (print an
 existing single page, ``--html DIR``, default ``_build/singlehtml``, checked against
-``--toc PATH``, default ``_toc.yml``), ``--chromium PATH`` (default ``$CHROMIUM`` or
+``--toc PATH``, default ``_toc.yml``), ``--path-output DIR`` (build under ``DIR/_build`` instead
+of the repository's ``_build``), ``--chromium PATH`` (default ``$CHROMIUM`` or
 ``/usr/bin/chromium``).
 """
 
@@ -73,11 +76,13 @@ def _toc_files(toc: Path) -> list[str]:
     return module.toc_files(yaml.safe_load(toc.read_text(encoding="utf8")))
 
 
-def build_singlehtml() -> None:
-    """Run Jupyter Book's single-page HTML build into _build/singlehtml."""
+def build_singlehtml(path_output: Path) -> Path:
+    """Run Jupyter Book's single-page HTML build under ``path_output``; return its folder."""
     jupyter_book = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
     print("building the single-page HTML (executes every chapter) ...", flush=True)
-    subprocess.run([jupyter_book, "build", ".", "--builder", "singlehtml"], cwd=ROOT, check=True)
+    subprocess.run([jupyter_book, "build", ".", "--builder", "singlehtml",
+                    "--path-output", str(path_output)], cwd=ROOT, check=True)
+    return path_output / "_build" / "singlehtml"
 
 
 def missing_pages(html: str, toc: Path) -> list[str]:
@@ -144,15 +149,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="print an existing single-page build")
     parser.add_argument("--html", type=Path, default=ROOT / "_build" / "singlehtml",
                         help="the single-page build to print with --no-build")
+    parser.add_argument("--path-output", type=Path, default=ROOT,
+                        help="build under PATH/_build (default: the repository, _build/singlehtml)")
     parser.add_argument("--toc", type=Path, default=ROOT / "_toc.yml",
                         help="the table of contents the single page must contain")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
 
-    if not args.no_build:
-        build_singlehtml()
-    html_dir = args.html.resolve() if args.no_build else ROOT / "_build" / "singlehtml"
+    html_dir = args.html.resolve() if args.no_build else build_singlehtml(args.path_output.resolve())
     index = html_dir / f"{_toc_files(args.toc)[0]}.html"     # the root page holds the whole book
     if not index.is_file():
         print(f"make_pdf: no single-page build at {index} (run without --no-build)", file=sys.stderr)
