@@ -59,7 +59,8 @@ WAIT_FOR_MATHJAX = """async (timeout) => {
 }"""
 
 PREPARE_FOR_PRINT = """async () => {
-  document.querySelectorAll("details").forEach(d => { d.open = true; });
+  // Solutions (sphinx-exercise dropdowns) print opened; code a chapter hides stays hidden.
+  document.querySelectorAll("details:not(.hide)").forEach(d => { d.open = true; });
   document.querySelectorAll(".toggle-hidden").forEach(e => e.classList.remove("toggle-hidden"));
   const imgs = Array.from(document.images);
   imgs.forEach(i => { if (i.loading === "lazy") i.loading = "eager"; });

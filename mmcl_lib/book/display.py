@@ -148,7 +148,7 @@ HOUSE_STYLE: dict[str, Any] = {
 """matplotlib settings of the house style (see :func:`use_house_style`)."""
 
 
-def use_house_style() -> dict[str, Any]:
+def use_house_style() -> None:
     """Apply the book's figure style (:data:`HOUSE_STYLE`) to matplotlib's ``rcParams``.
 
     Fonts of 10-11 pt on a figure :data:`FIG_WIDTH` inches wide at :data:`FIG_DPI` dpi are
@@ -158,13 +158,9 @@ def use_house_style() -> dict[str, Any]:
     not call ``fig.tight_layout()`` on them. The style draws a light grid; on an ``imshow``
     heatmap call ``ax.grid(False)``.)
 
-    Returns
-    -------
-    dict
-        The settings applied (a copy of :data:`HOUSE_STYLE`).
+    Returns nothing, so that a call at the end of a cell shows nothing.
     """
     mpl.rcParams.update(HOUSE_STYLE)
-    return dict(HOUSE_STYLE)
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, height: float | None = None,
