@@ -13,7 +13,8 @@ and at a phone width (390 px), and checked for what a reader would notice:
   dropdowns opened) is wider than its container; at 390 px (a phone: mobile emulation, where
   Chromium's default scrollbars are overlays that hide when idle) one that is wider scrolls
   sideways (``overflow-x`` auto or scroll) with a scrollbar that takes room, so that it stays
-  visible, and no ancestor cuts it off; at 390 px the page itself does not scroll sideways;
+  visible, and no ancestor cuts it off; an inline formula wider than its line scrolls the same
+  way (the theme would clip it); at 390 px the page itself does not scroll sideways;
 - every ``<img>`` has loaded (``naturalWidth > 0``);
 - no cell output shows an object's repr by accident (``<matplotlib.legend.Legend at 0x...>``);
 - every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
@@ -253,6 +254,29 @@ STRAY_REPRS = r"""() => {
   return Array.from(new Set(found));
 }"""
 
+INLINE_MATH = r"""(tolerance) => {
+  // Inline formulas whose typeset width exceeds their box: the theme clips span.math.
+  const tex = new Map();
+  try {
+    for (const item of MathJax.startup.document.math) tex.set(item.typesetRoot, item.math);
+  } catch (e) {}
+  const found = [];
+  for (const span of document.querySelectorAll("span.math")) {
+    const math = span.querySelector("mjx-math");
+    const container = span.querySelector("mjx-container");
+    if (!math) continue;
+    const content = math.getBoundingClientRect().width, box = span.getBoundingClientRect().width;
+    if (!box || content <= box + tolerance) continue;
+    const style = getComputedStyle(span);
+    found.push({
+      tex: (tex.get(container) || span.textContent || "").replace(/\s+/g, " ").trim().slice(0, 90),
+      content: Math.round(content), width: Math.round(box), overflowX: style.overflowX,
+      scrollbar: span.offsetHeight - span.clientHeight,
+    });
+  }
+  return found;
+}"""
+
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
 
@@ -337,6 +361,18 @@ def _check_equations(page, width: int) -> list[str]:
         elif overflows and eq["scrollbar"] < 3:
             problems.append(f"{name} overflows at {width} px but shows no scrollbar "
                             f"({eq['scrollbar']:.0f} px tall)")
+    return problems
+
+
+def _check_inline_math(page, width: int) -> list[str]:
+    """An inline formula wider than the column must scroll with a visible scrollbar."""
+    problems = []
+    for eq in page.evaluate(INLINE_MATH, 2):
+        name = f"inline formula {eq['tex']!r} ({eq['content']} px in {eq['width']} px)"
+        if eq["overflowX"] not in ("auto", "scroll"):
+            problems.append(f"{name} is cut off at {width} px (overflow-x: {eq['overflowX']})")
+        elif eq["scrollbar"] < 3:
+            problems.append(f"{name} scrolls at {width} px but shows no scrollbar")
     return problems
 
 
@@ -449,6 +485,7 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
         else:
             run(_check_math, page)
             run(_check_images, page)
+            run(_check_inline_math, page, width)
             run(_check_equations, page, width)   # before the screenshot: a full-page screenshot
             if width < DESKTOP:                  # leaves the page with hidden scrollbars
                 run(_check_page_width, page, width)
