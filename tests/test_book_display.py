@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from mmcl_lib.book import display, sweep  # noqa: E402
+from mmcl_lib.book import display, sweep
 
 
 @pytest.fixture(autouse=True)
@@ -32,8 +32,8 @@ def test_glue_values_returns_nothing_so_a_cell_shows_nothing():
 
 
 def test_glued_values_are_plain_python_numbers():
-    glued = display._named_values(None, dict(a=np.float64(0.5), b=np.int64(3), c=np.array(2.0),
-                                             d="text", e=np.bool_(True)))
+    glued = display._named_values(None, {"a": np.float64(0.5), "b": np.int64(3), "c": np.array(2.0),
+                                             "d": "text", "e": np.bool_(True)})
     assert glued == {"a": 0.5, "b": 3, "c": 2.0, "d": "text", "e": True}
     assert [type(v) for v in glued.values()] == [float, int, float, str, bool]
     assert repr(glued["a"]) == "0.5"     # what myst-nb's {glue:text}`a:.3f` can parse
@@ -69,7 +69,7 @@ def test_glue_values_without_myst_nb_does_nothing_and_never_fails():
         display.glue_values(x=1.5)
         print("ran")
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ran"
 
@@ -86,7 +86,7 @@ def test_glue_values_in_a_kernel_glues_each_value_with_myst_nb():
         for data, metadata in shown:
             print(metadata["scrapbook"]["name"], sorted(data.items()))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     # display=False: only myst-nb's record mime type, no text/plain a reader would see
     assert out.stdout.strip().splitlines() == [
@@ -127,7 +127,7 @@ def test_subplots_allows_at_most_two_panels_side_by_side():
 
 def test_house_style_lifts_a_line_at_the_minimum_off_the_axis():
     display.use_house_style()
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     ax.plot([0, 1, 2], [0.0, 0.0, 1.0])
     low, high = ax.get_ylim()
     assert low < 0 and (0 - low) / (high - low) > 0.03
@@ -145,7 +145,7 @@ def _labels(ax, axis="x"):
 
 
 def test_integer_ticks_leave_no_fractional_tick():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     ax.imshow(np.zeros((18, 5)))
     display.integer_ticks(ax, "both")
     for axis in ("x", "y"):
@@ -157,7 +157,7 @@ def test_integer_ticks_leave_no_fractional_tick():
 
 def test_without_help_a_narrow_log_axis_has_at_most_one_label():
     """The problem log_ticks solves (Chapter 5's log axis with one tick label)."""
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     ax.plot([0.03, 0.08], [1, 2])
     ax.set_xscale("log")
     assert len(_labels(ax)) <= 1
@@ -165,7 +165,7 @@ def test_without_help_a_narrow_log_axis_has_at_most_one_label():
 
 @pytest.mark.parametrize("lo, hi", [(0.03, 0.08), (200, 5000), (1e-4, 1e4), (0.41, 0.44), (1, 1e12)])
 def test_log_ticks_label_several_values_in_any_range(lo, hi):
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     ax.plot([lo, hi], [1, 2])
     display.log_ticks(ax, "x")
     ax.set_xlim(lo, hi)
@@ -176,7 +176,7 @@ def test_log_ticks_label_several_values_in_any_range(lo, hi):
 
 
 def test_log_ticks_at_given_values():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     grid = [500, 1000, 2000, 5000]
     ax.plot(grid, [1, 2, 3, 4])
     display.log_ticks(ax, "x", values=grid)
@@ -193,7 +193,7 @@ def _band_vertices(collection):
 
 
 def test_line_with_band_draws_the_mean_and_the_band_in_one_colour():
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     x, mean = np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 1.5])
     line = display.line_with_band(ax, x, mean, mean - 0.5, mean + 0.25, label="m", color="C3")
     np.testing.assert_allclose(line.get_ydata(), mean)
@@ -210,7 +210,7 @@ def test_line_with_band_draws_the_mean_and_the_band_in_one_colour():
 def test_sweep_band_uses_mean_and_quantiles_of_a_sweep():
     result = sweep.sweep(lambda rng, a, b: {"v": a * b + rng.normal()}, {"a": [1.0, 2.0], "b": [1.0, 3.0, 5.0]},
                          seeds=5)
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     line = display.sweep_band(ax, [1, 3, 5], result, "v", index=np.s_[1], quantiles=(0.2, 0.8))
     np.testing.assert_allclose(line.get_ydata(), result.mean("v")[1])
     ys = _band_vertices(ax.collections[0])[:, 1]

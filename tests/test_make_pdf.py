@@ -47,7 +47,7 @@ def test_missing_pages_names_the_toc_pages_absent_from_the_single_page(tmp_path)
 def test_make_pdf_prints_the_whole_book(tmp_path):
     output = tmp_path / "book.pdf"
     done = subprocess.run([sys.executable, str(SCRIPT), "--output", str(output)], cwd=ROOT,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     pages = _load().pdf_page_count(output.read_bytes())
     assert pages >= 60, f"only {pages} pages"          # eight chapters and the course pages

@@ -89,7 +89,7 @@ def build_singlehtml(path_output: Path) -> Path:
 def missing_pages(html: str, toc: Path) -> list[str]:
     """Pages of the table of contents that are not in the single page (Sphinx marks each with
     an id ``document-<page>``)."""
-    root, *rest = _toc_files(toc)      # the root page is the single page itself
+    _root, *rest = _toc_files(toc)      # the root page is the single page itself
     return [entry for entry in rest if f'id="document-{entry}"' not in html]
 
 

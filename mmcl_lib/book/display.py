@@ -32,7 +32,13 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import FuncFormatter, Locator, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    Locator,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+)
 
 try:  # the book build and a kernel with myst-nb installed
     from myst_nb import glue as _myst_glue
@@ -44,9 +50,23 @@ try:
 except ImportError:  # no IPython at all: nothing can be glued
     InteractiveShell = None
 
-__all__ = ["FIG_DPI", "FIG_WIDTH", "HOUSE_STYLE", "NBSP", "band", "glue_values", "html_table",
-           "HTMLTable", "integer_ticks", "line_with_band", "log_ticks", "pm", "subplots",
-           "sweep_band", "use_house_style"]
+__all__ = [
+    "FIG_DPI",
+    "FIG_WIDTH",
+    "HOUSE_STYLE",
+    "NBSP",
+    "HTMLTable",
+    "band",
+    "glue_values",
+    "html_table",
+    "integer_ticks",
+    "line_with_band",
+    "log_ticks",
+    "pm",
+    "subplots",
+    "sweep_band",
+    "use_house_style",
+]
 
 NBSP = "\u00a0"
 
