@@ -28,7 +28,7 @@ from ..metrics import random_subspace_level, retrieval_accuracy, subspace_error
 from ..spectral import closed_form_mmcl
 from ..unpaired import detect_top, match_pairs, matching_self_training, pair_scores, scoring_callback
 from . import display
-from .unpaired_experiment import LABELS
+from .unpaired_experiment import LABELS, plot_unpaired_summary
 
 __all__ = ["heteroskedastic_model", "recovery_errors_at", "population_errors_at", "plot_one_over_eta",
            "plot_population_bias", "plot_crossover", "plot_correlated_noise", "robustness_bars",
@@ -277,38 +277,6 @@ def plot_phase2_run(precision_per_epoch, accuracies: dict):
     ax2.set(xlabel="top-1 retrieval accuracy", xlim=(0, 1))
     ax2.invert_yaxis()
     ax2.grid(False, axis="y")
-    return fig
-
-
-STYLES = {"oracle": ("k", "--", "o"), "closed_form": ("0.45", ":", "o"), "paired_only": ("C0", "-", "o"),
-          "paired_long": ("C9", "-.", "^"), "paired_unpaired": ("C3", "-", "o"),
-          "unpaired_independent": ("C4", "-", "v"), "matching": ("C2", "-", "s")}
-
-
-def plot_unpaired_summary(summary: dict, *, title: str | None = None):
-    """Chapter 5's accuracy against N per method (mean, band of one standard deviation).
-
-    Same data as ``unpaired_experiment.plot_summary``, in the house style: ticks at the values of N,
-    markers on every line, the legend below the axes, and the independent-batches line (at 0)
-    lifted off the axis by a negative lower limit and labelled where it lies.
-    """
-    Ns = np.asarray(summary["N"], dtype=float)
-    fig, ax = display.subplots(height=5.0)
-    for method, s in summary["methods"].items():
-        color, ls, marker = STYLES[method]
-        mean, std = np.asarray(s["mean"], dtype=float), np.asarray(s["std"], dtype=float)
-        if mean.size == 1:
-            mean, std = np.full(Ns.size, mean[0]), np.full(Ns.size, std[0])
-        ax.plot(Ns, mean, ls, color=color, marker=marker, label=LABELS[method], zorder=3)
-        display.band(ax, Ns, mean - std, mean + std, color=color, alpha=0.15)
-        if method == "unpaired_independent":
-            ax.annotate("independent batches", (Ns[-1], mean[-1]), xytext=(0, 8), textcoords="offset points",
-                        ha="right", fontsize=9, color=color)
-    ticks = Ns if Ns.size <= 6 else Ns[1::2]              # evenly spaced N: a linear axis, every other tick
-    ax.set_xticks(ticks, [f"{int(N)}" for N in ticks])
-    ax.set(xlabel="number of unpaired samples N", ylabel="top-1 retrieval accuracy", ylim=(-0.04, 0.72),
-           title=title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
     return fig
 
 

@@ -14,7 +14,7 @@ on the test pairs (cosine similarity):
 - ``matching``: global matching + closed-form refits (beyond the paper);
 - ``oracle``: the true loadings as encoders (an accuracy ceiling).
 
-:func:`summarise`, :func:`markdown_table` (or :func:`html_table`) and :func:`plot_summary` turn a list of runs into the
+:func:`summarise`, :func:`markdown_table` and :func:`plot_unpaired_summary` turn a list of runs into the
 table and figure that ``experiments/reproduce_unpaired.py`` records and the chapter shows.
 
 The full run is long, so :func:`reproduce` cuts it into independent units (:func:`run_unit`: per
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import html
 import io
 import json
 import multiprocessing
@@ -40,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
+import matplotlib.pyplot as plt
 
 from .. import _validation as check
 from ..data import LatentFactorModel
@@ -48,6 +47,7 @@ from ..spectral import closed_form_mmcl
 from ..metrics import retrieval_accuracy
 from ..training import AdamW, init_encoders, train_clip
 from ..unpaired import matching_self_training, pair_scores, train_unpaired
+from . import display
 from . import progress as _progress
 from .files import write_atomic
 
@@ -277,28 +277,36 @@ def markdown_table(summary: dict, Ns=None) -> str:
     return "\n".join(lines)
 
 
-def html_table(summary: dict, Ns=None) -> str:
-    """The table of :func:`markdown_table` as HTML (notebook outputs render Markdown tables as text)."""
-    header, rows = _table_cells(summary, Ns)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+STYLES = {"oracle": ("k", "--", "o"), "closed_form": ("0.45", ":", "o"), "paired_only": ("C0", "-", "o"),
+          "paired_long": ("C9", "-.", "^"), "paired_unpaired": ("C3", "-", "o"),
+          "unpaired_independent": ("C4", "-", "v"), "matching": ("C2", "-", "s")}
 
 
-def plot_summary(summary: dict, ax) -> None:
-    """Accuracy vs N, mean with a band of +- one standard deviation over seeds, per method."""
-    Ns = np.array(summary["N"])
-    styles = {"oracle": ("k", "--"), "closed_form": ("tab:gray", ":"), "paired_only": ("tab:blue", "-"),
-              "paired_long": ("tab:cyan", "-."), "paired_unpaired": ("tab:red", "-"),
-              "unpaired_independent": ("tab:purple", "-"), "matching": ("tab:green", "-")}
+def plot_unpaired_summary(summary: dict, *, title: str | None = None):
+    """Chapter 5's accuracy against N per method (mean, band of one standard deviation).
+
+    In the house style (Chapter 5 and the recorded figure of ``experiments/``): ticks at the values of N,
+    markers on every line, the legend below the axes, and the independent-batches line (at 0)
+    lifted off the axis by a negative lower limit and labelled where it lies.
+    """
+    Ns = np.asarray(summary["N"], dtype=float)
+    fig, ax = display.subplots(height=5.0)
     for method, s in summary["methods"].items():
-        color, ls = styles[method]
-        mean, std = np.array(s["mean"]), np.array(s["std"])
-        ax.plot(Ns, mean, ls, color=color, marker="o", ms=3, label=LABELS[method])
-        ax.fill_between(Ns, mean - std, mean + std, color=color, alpha=0.15)
-    ax.set_xlabel("number of unpaired samples N")
-    ax.set_ylabel("top-1 retrieval accuracy on test pairs")
-    ax.set_ylim(bottom=0)
+        color, ls, marker = STYLES[method]
+        mean, std = np.asarray(s["mean"], dtype=float), np.asarray(s["std"], dtype=float)
+        if mean.size == 1:
+            mean, std = np.full(Ns.size, mean[0]), np.full(Ns.size, std[0])
+        ax.plot(Ns, mean, ls, color=color, marker=marker, label=LABELS[method], zorder=3)
+        display.band(ax, Ns, mean - std, mean + std, color=color, alpha=0.15)
+        if method == "unpaired_independent":
+            ax.annotate("independent batches", (Ns[-1], mean[-1]), xytext=(0, 8), textcoords="offset points",
+                        ha="right", fontsize=9, color=color)
+    ticks = Ns if Ns.size <= 6 else Ns[1::2]              # evenly spaced N: a linear axis, every other tick
+    ax.set_xticks(ticks, [f"{int(N)}" for N in ticks])
+    ax.set(xlabel="number of unpaired samples N", ylabel="top-1 retrieval accuracy", ylim=(-0.04, 0.72),
+           title=title)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
+    return fig
 
 
 # --- the resumable full run (experiments/reproduce_unpaired.py) ----------------------------------
@@ -512,14 +520,11 @@ def report_files(rep: Reproduction, command: str) -> dict[str, str | bytes]:
     record = {"command": command, "wall_time_s": rep.timing["wall_time_s"], "cpu_time_s": rep.timing["cpu_time_s"],
               "timing": rep.timing, "settings": rep.settings, "methods": list(rep.methods), "runs": rep.runs,
               "summary": summary}
-    fig = Figure(figsize=(7.5, 4.5))
-    ax = fig.subplots()
-    plot_summary(summary, ax)
-    ax.set_title(f"Section 5.1 reproduction ({len(rep.seeds)} seeds, band = ± 1 sd)")
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
     png = io.BytesIO()
-    fig.savefig(png, format="png", dpi=110)
+    with plt.rc_context(display.HOUSE_STYLE):
+        fig = plot_unpaired_summary(summary, title=f"Section 5.1 reproduction ({len(rep.seeds)} seeds, band = ± 1 sd)")
+        fig.savefig(png, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
     return {"unpaired_table.md": table, "unpaired_runs.json": json.dumps(record, indent=1) + "\n",
             "unpaired.png": png.getvalue()}
 
