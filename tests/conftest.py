@@ -27,3 +27,19 @@ def central_differences(f, A, h=1e-6):
 def finite_difference():
     """The central-difference gradient, for the gradient checks of every loss."""
     return central_differences
+
+
+def planted(seed, n=40, d1=6, d2=5, r=2):
+    """A small problem with an r-dimensional shared signal: ``(G1, G2, X, Y)``, small random encoders."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n, r))
+    X = Z @ rng.standard_normal((r, d1)) + 0.5 * rng.standard_normal((n, d1))
+    Y = Z @ rng.standard_normal((r, d2)) + 0.5 * rng.standard_normal((n, d2))
+    G1, G2 = 0.1 * rng.standard_normal((r, d1)), 0.1 * rng.standard_normal((r, d2))
+    return G1, G2, X, Y
+
+
+@pytest.fixture
+def problem():
+    """The planted problem of the solver and spectral tests (see :func:`planted`)."""
+    return planted

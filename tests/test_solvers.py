@@ -7,15 +7,6 @@ import pytest
 from mmcl_lib import losses, metrics, solvers, spectral
 
 
-def problem(seed, n=40, d1=6, d2=5, r=2):
-    rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, r))
-    X = Z @ rng.standard_normal((r, d1)) + 0.5 * rng.standard_normal((n, d1))
-    Y = Z @ rng.standard_normal((r, d2)) + 0.5 * rng.standard_normal((n, d2))
-    G1, G2 = 0.1 * rng.standard_normal((r, d1)), 0.1 * rng.standard_normal((r, d2))
-    return G1, G2, X, Y
-
-
 def grad_norm(loss, G1, G2, X, Y):
     g1, g2 = loss.grad(G1, G2, X, Y)
     return float(np.sqrt(np.sum(g1**2) + np.sum(g2**2)))
@@ -26,7 +17,7 @@ def basis(G):
 
 
 @pytest.mark.parametrize("seed,tau,rho", [(0, 1.0, 1.0), (1, 0.5, 0.5), (2, 1.0, 0.2), (3, 0.3, 1.0)])
-def test_spectral_solver_and_gradient_descent_reach_the_same_stationary_point(seed, tau, rho):
+def test_spectral_solver_and_gradient_descent_reach_the_same_stationary_point(seed, tau, rho, problem):
     G1, G2, X, Y = problem(seed)
     loss = losses.clip(tau, rho=rho)
     tol = 1e-9
@@ -43,7 +34,7 @@ def test_spectral_solver_and_gradient_descent_reach_the_same_stationary_point(se
     assert sp.n_iter < gd.n_iter
 
 
-def test_the_solution_is_a_fixed_point_of_similarities_weights_svd():
+def test_the_solution_is_a_fixed_point_of_similarities_weights_svd(problem):
     G1, G2, X, Y = problem(4)
     rho = 0.7
     loss = losses.clip(1.0, rho=rho)
@@ -56,7 +47,7 @@ def test_the_solution_is_a_fixed_point_of_similarities_weights_svd():
     assert sigma[1] > sigma[2]                          # a genuine rank-2 fixed point
 
 
-def test_linear_loss_is_solved_in_one_undamped_step():
+def test_linear_loss_is_solved_in_one_undamped_step(problem):
     # the linear loss has constant weights, so S does not move and the first SVD is Lemma 2.1's minimiser
     G1, G2, X, Y = problem(5)
     rho = 0.5
@@ -67,7 +58,7 @@ def test_linear_loss_is_solved_in_one_undamped_step():
     assert fit.history.loss[-1] == pytest.approx(spectral.linear_loss_minimum(S, 2, rho), rel=1e-12)
 
 
-def test_stopping_rule():
+def test_stopping_rule(problem):
     G1, G2, X, Y = problem(6)
     loss = losses.clip(0.5, rho=0.3)
     tol = 1e-3
@@ -82,7 +73,7 @@ def test_stopping_rule():
     assert not capped.converged and capped.n_iter == 3 and len(capped.history.loss) == 4
 
 
-def test_loss_decreases_monotonically_with_the_line_search():
+def test_loss_decreases_monotonically_with_the_line_search(problem):
     G1, G2, X, Y = problem(7)
     fit = solvers.spectral_solver(losses.clip(0.3, rho=0.1), G1, G2, X, Y, tol=1e-8)
     values = np.array(fit.history.loss)
@@ -91,15 +82,13 @@ def test_loss_decreases_monotonically_with_the_line_search():
     assert 0 < abs(fit.history.step[-1]) < 1          # this cold, weakly regularised case needs damping
 
 
-def test_without_damping_the_plain_iteration_can_fail():
+def test_without_damping_the_plain_iteration_can_fail(problem):
     # small rho and tau: the fixed-point map is not a contraction, the undamped iteration oscillates
     G1, G2, X, Y = problem(7)
     loss = losses.clip(0.3, rho=0.1)
     plain = solvers.spectral_solver(loss, G1, G2, X, Y, tol=1e-8, line_search=False, max_iter=200)
     assert not plain.converged
     assert np.any(np.diff(plain.history.loss) > 0)
-
-
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -110,7 +99,7 @@ def test_without_damping_the_plain_iteration_can_fail():
     ({"memory": -1}, "memory"),
     ({"tol": 0.0}, "tol"),
 ])
-def test_bad_inputs(kwargs, match):
+def test_bad_inputs(kwargs, match, problem):
     G1, G2, X, Y = problem(9)
     args = {"loss": losses.clip(1.0, rho=1.0), **kwargs}
     loss = args.pop("loss")
@@ -120,7 +109,7 @@ def test_bad_inputs(kwargs, match):
 
 # --------------------------------------------------------------------------- gradient descent
 
-def test_gradient_descent_on_the_linear_loss_reaches_the_svd_minimum():
+def test_gradient_descent_on_the_linear_loss_reaches_the_svd_minimum(problem):
     _, _, X, Y = problem(0)
     rho, r = 1.0, 2
     loss = losses.linear(rho=rho)
@@ -136,7 +125,7 @@ def test_gradient_descent_on_the_linear_loss_reaches_the_svd_minimum():
     np.testing.assert_allclose(fit.G1.T @ fit.G2, (U[:, :r] * s[:r]) @ Vt[:r] / rho, atol=1e-7)
 
 
-def test_gradient_descent_stops_at_max_iter_and_records_iterates():
+def test_gradient_descent_stops_at_max_iter_and_records_iterates(problem):
     _, _, X, Y = problem(5)
     rng = np.random.default_rng(6)
     G1, G2 = rng.standard_normal((2, 6)), rng.standard_normal((2, 5))
@@ -147,7 +136,7 @@ def test_gradient_descent_stops_at_max_iter_and_records_iterates():
     assert [t for t, *_ in fit.history.iterates] == [0, 3, 6]
 
 
-def test_gradient_descent_checks_its_settings():
+def test_gradient_descent_checks_its_settings(problem):
     with pytest.raises(ValueError, match="tol"):
         solvers.gradient_descent(losses.clip(1.0), *problem(0), tol=0)
     with pytest.raises(ValueError, match="max_iter"):
@@ -200,7 +189,7 @@ def test_unregularised_clip_converges_when_the_pairs_are_not_separable():
 # --------------------------------------------------------------------------- the Krylov spectral step
 
 @pytest.mark.parametrize("seed,tau,rho", [(0, 1.0, 1.0), (1, 0.5, 0.5), (2, 1.0, 0.2), (3, 0.3, 1.0)])
-def test_krylov_and_exact_spectral_solvers_reach_the_same_stationary_point(seed, tau, rho):
+def test_krylov_and_exact_spectral_solvers_reach_the_same_stationary_point(seed, tau, rho, problem):
     G1, G2, X, Y = problem(seed, n=60, d1=9, d2=8, r=2)     # d > 3r: the Krylov space is a proper subspace
     loss = losses.clip(tau, rho=rho)
     tol = 1e-9
@@ -215,7 +204,7 @@ def test_krylov_and_exact_spectral_solvers_reach_the_same_stationary_point(seed,
     assert np.all(np.diff(values) <= 1e-12 * np.abs(values[1:]))     # the line search still holds
 
 
-def test_krylov_step_is_exact_when_the_krylov_space_is_everything():
+def test_krylov_step_is_exact_when_the_krylov_space_is_everything(problem):
     # d2 <= 3r: the basis [G2^T, S^T G1^T, r random directions] spans R^d2, the Ritz step is the exact SVD step, so
     # both solvers take the same steps.
     G1, G2, X, Y = problem(5, d1=6, d2=4, r=2)
@@ -226,11 +215,11 @@ def test_krylov_step_is_exact_when_the_krylov_space_is_everything():
     np.testing.assert_allclose(thin.history.loss, exact.history.loss, rtol=1e-10)
 
 
-def test_bad_svd_option():
+def test_bad_svd_option(problem):
     with pytest.raises(ValueError, match="svd"):
         solvers.spectral_solver(losses.clip(1.0, rho=1.0), *problem(9), svd="lanczos", rng=np.random.default_rng(0))
 
 
-def test_krylov_needs_an_explicit_generator():
+def test_krylov_needs_an_explicit_generator(problem):
     with pytest.raises(ValueError, match="rng"):
         solvers.spectral_solver(losses.clip(1.0, rho=1.0), *problem(9), svd="krylov")

@@ -49,16 +49,7 @@ def test_closed_form_mmcl_recovers_planted_subspaces_without_noise():
     np.testing.assert_allclose(S * 50 / 49, np.cov(s.X.T, s.Y.T)[:9, 9:], atol=1e-12)
 
 
-def problem(seed, n=40, d1=6, d2=5, r=2):
-    rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((n, r))
-    X = Z @ rng.standard_normal((r, d1)) + 0.5 * rng.standard_normal((n, d1))
-    Y = Z @ rng.standard_normal((r, d2)) + 0.5 * rng.standard_normal((n, d2))
-    G1, G2 = 0.1 * rng.standard_normal((r, d1)), 0.1 * rng.standard_normal((r, d2))
-    return G1, G2, X, Y
-
-
-def test_svd_alignment_is_zero_for_lemma_2_1_minimiser():
+def test_svd_alignment_is_zero_for_lemma_2_1_minimiser(problem):
     G1, G2, X, Y = problem(8)
     loss = losses.linear(rho=1.0)
     S = losses.contrastive_cross_covariance(X, Y, loss.weights(G1, G2, X, Y))
