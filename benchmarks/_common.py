@@ -18,26 +18,22 @@ import sys
 import time
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from mmcl_lib.book.files import savefig_atomic, write_atomic
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_MD = HERE / "RESULTS.md"
 RESULTS_DIR = HERE / "results"
 
-# Benchmark this checkout's mmcl_lib, whatever an editable install elsewhere points to.
-if str(ROOT) not in sys.path[:1]:
-    sys.path.insert(0, str(ROOT))
-
-from mmcl_lib.book.files import savefig_atomic, write_atomic  # noqa: E402  (needs ROOT on the path)
-
-
 def timed(fn) -> float:
     """Wall time of one call of ``fn()`` in seconds."""
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
-
 
 def alternate(fns: dict, repeats: int, warmup: int = 1) -> dict[str, np.ndarray]:
     """Time each callable of ``fns`` ``repeats`` times, interleaved (a, b, c, a, b, c, ...).
@@ -54,40 +50,32 @@ def alternate(fns: dict, repeats: int, warmup: int = 1) -> dict[str, np.ndarray]
             times[k].append(timed(fn))
     return {k: np.array(v) for k, v in times.items()}
 
-
 def limit_threads(threads: int | None) -> None:
     """Limit NumPy's BLAS (threadpoolctl) and PyTorch (if imported) to ``threads`` threads; None: as configured."""
     if not threads:
         return
-    from threadpoolctl import threadpool_limits
     threadpool_limits(threads)
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-
 
 def threads_argument(parser) -> None:
     """Add ``--threads`` (default 1: small problems on a shared machine stall multi-threaded BLAS)."""
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS / PyTorch threads (default 1; 0 = as the machine is configured)")
 
-
 def threads_note(threads: int | None) -> str:
     """How many threads a section ran with."""
     return (f"BLAS and PyTorch limited to {threads} thread(s)" if threads
             else "threads as the machine is configured")
-
 
 def load() -> str:
     """``uptime``-style load averages (1, 5, 15 min) and the core count."""
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
 
-
 def blas_info() -> list[dict]:
     """The BLAS / OpenMP libraries loaded in this process (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
     return threadpool_info()
-
 
 def blas_summary() -> str:
     """One line per loaded BLAS: library, version, kernel (architecture) and threads."""
@@ -101,7 +89,6 @@ def blas_summary() -> str:
                                                         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
                     if k in os.environ) or "none set"
     return "; ".join(rows) + f" [BLAS-related environment: {env}]"
-
 
 def machine_description() -> str:
     """Markdown bullet list: CPU (lscpu summary), memory, Python, numpy/torch versions and BLAS."""
@@ -134,7 +121,6 @@ def machine_description() -> str:
         lines.append("- torch: not installed")
     return "\n".join(lines)
 
-
 def write_section(name: str, body: str) -> None:
     """Put ``body`` between ``<!-- name:start -->`` and ``<!-- name:end -->`` in RESULTS.md.
 
@@ -158,29 +144,24 @@ def write_section(name: str, body: str) -> None:
     finally:
         os.close(lock)                                # closing releases the lock
 
-
 def md_table(header: list[str], rows: list[list]) -> str:
     """A Markdown table."""
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
 
-
 def ms(seconds: float) -> str:
     """Seconds as milliseconds with three significant digits."""
     return f"{1e3 * seconds:.3g}"
 
-
 def save_figure(fig, fname: str) -> None:
     """Save a matplotlib figure under benchmarks/results/ and close it."""
-    import matplotlib.pyplot as plt
     fig.tight_layout()
     RESULTS_DIR.mkdir(exist_ok=True)
     try:
         savefig_atomic(fig, RESULTS_DIR / fname, dpi=110)
     finally:
         plt.close(fig)
-
 
 def footer(before: str, threads: int | None = None) -> str:
     """The closing lines of a section: threads and BLAS, load before and after, the command."""
@@ -189,7 +170,6 @@ def footer(before: str, threads: int | None = None) -> str:
              f"Command: `{command_line()}`" + (" (run by `python benchmarks/run_all.py`)"
                                                  if os.environ.get("MMCL_RUN_ALL") else "")]
     return "\n".join(line for line in lines if line)
-
 
 def command_line() -> str:
     """The command that produced a section, relative to the repository root."""

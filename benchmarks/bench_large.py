@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
-import time
 
 import _common as C
 
@@ -26,6 +24,7 @@ D, R, TAU = 256, 64, 0.5
 
 def child(kind: str, n: int, dtype: str, cap_gib: float, threads: int) -> dict:
     resource.setrlimit(resource.RLIMIT_AS, (int(cap_gib * 2**30), int(cap_gib * 2**30)))
+    # Imports after the cap on purpose: the libraries' own memory counts against it, as in a real run.
     import numpy as np
     C.limit_threads(threads)
     from bench_loss_grad import make_problem

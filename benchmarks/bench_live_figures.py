@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+from nbclient import NotebookClient
+
 import _common as C
 
 HOOK = r'''
@@ -39,8 +42,6 @@ _ex._draw = _timed_draw
 
 
 def run_notebook(path: Path, log: Path, timeout: int) -> str:
-    import nbformat
-    from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(HOOK.replace("LOGFILE", repr(str(log)))))
     try:

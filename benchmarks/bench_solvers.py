@@ -11,7 +11,8 @@ import time
 
 import numpy as np
 
-from mmcl_lib import data, losses, metrics, solvers, spectral
+from mmcl_lib import data, losses, metrics, solvers
+from threadpoolctl import threadpool_limits
 
 SIZES = {  # name: (n, d1, d2, r, noise_std, tau, rho)
     "chapter": (300, 30, 24, 8, 0.3, 1.0, 0.3),     # the default sizes of Chapter 2
@@ -58,7 +59,6 @@ def main():
     parser.add_argument("--threads", type=int, default=None, help="BLAS threads (threadpoolctl)")
     args = parser.parse_args()
     if args.threads:
-        from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
     print("| size | problem | tol | exact spectral iters | s | Krylov spectral iters | s | GD iters | GD s "
           "| speed-up exact | speed-up Krylov | exact vs GD: rel. loss gap / sin-theta(G1) "
