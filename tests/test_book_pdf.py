@@ -1,7 +1,7 @@
 """The printable PDF of the book (tools/make_pdf.py).
 
 The full run builds the single-page HTML (executing every chapter, a few minutes) and prints it
-with Chromium, so it runs only when asked: ``MMCL_PDF_TEST=1 python -m pytest tests/test_make_pdf.py``.
+with Chromium, so it runs only when asked: ``MMCL_PDF_TEST=1 python -m pytest tests/test_book_pdf.py``.
 The small checks of its helpers run always.
 """
 
