@@ -295,6 +295,22 @@ def paper_scale_markdown(results: dict) -> str:
         f"teacher above paired only in {int(np.sum(t['teacher'] > t['paired']))} seeds.", ""])
 
 
+def paper_scale_table(results: dict) -> display.HTMLTable:
+    """:func:`paper_scale`'s Section 5.2 results as a table: mean accuracy over seeds per p (rows) and
+    training graph (columns); the caption adds the clean graph and Section 5.3. The ranges over seeds
+    are in the recorded Markdown file."""
+    sec, settings = results["section_5_2"], results["settings"]
+    names = [n for n in sec if n != "clean"]
+    rows = [[f"{p:g}"] + [float(np.mean(sec[n]["sampled"][i])) for n in names] for i, p in enumerate(settings["ps"])]
+    clean = float(np.mean(sec["clean"]["sampled"][0]))
+    t = {k: np.asarray(v) for k, v in results["section_5_3"].items()}
+    caption = (f"MMCL_SCALE=paper, recorded: prototype accuracy, mean over {settings['graph_seeds']} seeds "
+               f"(clean graph {clean:.3f}). Section 5.3 over {len(t['paired'])} seeds: paired only "
+               f"{t['paired'].mean():.3f}, with unpaired data {t['teacher'].mean():.3f}, oracle {t['oracle'].mean():.3f}.")
+    return display.html_table(["p"] + [n.replace("authors ", "k-1, ").replace("sklearn ", "log2 k, ") for n in names],
+                              rows, caption=caption)
+
+
 # --------------------------------------------------------------------------- figures
 
 def plot_recovery(ax, ps, recovery: dict) -> None:
