@@ -16,6 +16,7 @@ Usage: python .ci/check_site.py [ROOT]   (ROOT is the book's folder, default: cu
 from __future__ import annotations
 
 import re
+import json
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,6 +28,10 @@ CSS_EXTERNAL = re.compile(
     r"""(?:@import\s+(?:url\(\s*)?|url\(\s*)["']?\s*((?:https?:)?//[^"')\s;]*)""", re.IGNORECASE
 )
 LOADING_RELS = {"stylesheet", "preload", "modulepreload", "prefetch"}
+
+
+# a top-level line (not inside a def) that draws: plt.show(), a subplots/figure call or a plot_* helper
+MAKES_FIGURE = re.compile(r"^\S.*(plt\.show\(\)|subplots\(|plt\.figure\(|\bplot_\w+\()", re.M)
 
 
 def toc_files(toc: dict) -> list[str]:
@@ -113,6 +118,18 @@ def main(root: Path) -> int:
     for css in sorted(html_dir.rglob("*.css")):
         for url in CSS_EXTERNAL.findall(css.read_text(encoding="utf8", errors="replace")):
             errors.append(f"{css.relative_to(html_dir)}: external @import/url({url})")
+
+    # every figure a chapter draws reaches the page: a cell that makes a figure (and is not an
+    # interactive explorer, which embeds its frames as HTML) has an image output
+    executed = sorted((root / "_build" / "jupyter_execute").rglob("*.ipynb"))
+    if not executed:
+        errors.append("no executed notebooks in _build/jupyter_execute")
+    for nb_path in executed:
+        for k, cell in enumerate(json.loads(nb_path.read_text(encoding="utf8"))["cells"]):
+            source = "".join(cell.get("source", []))
+            if cell["cell_type"] == "code" and MAKES_FIGURE.search(source) and "explore(" not in source:
+                if not any("image/png" in out.get("data", {}) for out in cell.get("outputs", [])):
+                    errors.append(f"{nb_path.name}: code cell {k} makes a figure but shows none")
 
     if errors:
         print(f"check_site: FAIL: {len(errors)} problem(s) in {html_dir}:")

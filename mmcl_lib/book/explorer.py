@@ -196,6 +196,9 @@ def _static(plot, grid, start, *, dpi, description):
 
 
 def setup(app):
-    """Sphinx extension hook: kernels started by the book build render static explorers."""
+    """Sphinx extension hook: kernels started by the book build render static explorers, and draw
+    their figures with the inline backend (an ``MPLBACKEND=Agg`` inherited from a headless shell would
+    make every ``plt.show()`` in a chapter show nothing)."""
     os.environ[MODE_VARIABLE] = "static"
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     return {"parallel_read_safe": True, "parallel_write_safe": True}
