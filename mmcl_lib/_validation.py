@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -157,3 +158,15 @@ def noise_std(value, d: int, name: str) -> np.ndarray:
     if np.any(arr < 0):
         raise ValueError(f"{name} must be >= 0")
     return arr
+
+
+def value_grid(params, name: str) -> dict[str, list]:
+    """A non-empty mapping from parameter names to non-empty lists of values (sweeps, interactive figures)."""
+    if not isinstance(params, Mapping) or not params:
+        raise ValueError(f"{name} must be a non-empty dict mapping parameter names to lists of values")
+    grid = {}
+    for key, values in params.items():
+        grid[key] = list(values)
+        if not grid[key]:
+            raise ValueError(f"{name}[{key!r}] must list at least one value")
+    return grid

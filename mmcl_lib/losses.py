@@ -460,6 +460,13 @@ class ContrastiveLoss:
             beta *= scale
         return rows, cols, beta
 
+    def _with_regulariser(self, value, dG1, dG2, G1, G2):
+        """Add ``rho/2 ||G1^T G2||_F^2`` and its gradients, if the loss has a regulariser."""
+        if self.rho is None:
+            return float(value), dG1, dG2
+        return (float(value + self._regulariser(G1, G2)), dG1 + self.rho * (G2 @ G2.T) @ G1,
+                dG2 + self.rho * (G1 @ G1.T) @ G2)
+
     def _regulariser(self, G1, G2):
         # ||G1^T G2||_F^2 = <G1 G1^T, G2 G2^T> (r x r products only)
         return 0.5 * self.rho * float(np.sum((G1 @ G1.T) * (G2 @ G2.T)))
@@ -542,11 +549,7 @@ class ContrastiveLoss:
         rows, cols, dU, dV = _blocked_value_and_grad(self._terms, U, V, budget, need_grad=True)
         value = (rows.sum() + cols.sum()) / (2 * n)
         dG1, dG2 = sim.backward_from_units(dU, dV, emb, X, Y)
-        if self.rho is not None:
-            value += self._regulariser(G1, G2)
-            dG1 = dG1 + self.rho * (G2 @ G2.T) @ G1
-            dG2 = dG2 + self.rho * (G1 @ G1.T) @ G2
-        return float(value), dG1, dG2
+        return self._with_regulariser(value, dG1, dG2, G1, G2)
 
     def _dense_value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """The unblocked reference: value and gradients through the whole n x n weight matrix (float64)."""
@@ -557,11 +560,7 @@ class ContrastiveLoss:
         np.fill_diagonal(M, -np.diag(M))           # dL/ds = -W/n: beta_ij/n off the diagonal,
                                                    # -beta_ii/n on it (W from _signed_weights)
         dG1, dG2 = sim.backward(M, emb, X, Y)
-        if self.rho is not None:
-            value += self._regulariser(G1, G2)
-            dG1 = dG1 + self.rho * (G2 @ G2.T) @ G1
-            dG2 = dG2 + self.rho * (G1 @ G1.T) @ G2
-        return float(value), dG1, dG2
+        return self._with_regulariser(value, dG1, dG2, G1, G2)
 
     def grad(self, G1, G2, X, Y) -> tuple[np.ndarray, np.ndarray]:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""

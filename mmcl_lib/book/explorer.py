@@ -31,6 +31,8 @@ import matplotlib.figure
 import matplotlib.pyplot as plt
 from IPython.display import display
 
+from .. import _validation as check
+
 MODE_VARIABLE = "MMCL_EXPLORER"
 MODES = ("live", "static")
 _ids = itertools.count()      # distinct element ids for repeated demos on one page
@@ -49,14 +51,7 @@ def _format(value) -> str:
 
 
 def _check_params(params: Mapping[str, Sequence], defaults: Mapping | None):
-    if not isinstance(params, Mapping) or not params:
-        raise ValueError("params must be a non-empty dict mapping parameter names to lists of values")
-    grid = {}
-    for name, values in params.items():
-        values = list(values)
-        if not values:
-            raise ValueError(f"params[{name!r}] must list at least one value")
-        grid[name] = values
+    grid = check.value_grid(params, "params")
     start = {name: values[0] for name, values in grid.items()}
     for name, value in (defaults or {}).items():
         if name not in grid:

@@ -94,14 +94,7 @@ def sweep(fn: Callable[..., float | Mapping[str, float]], grid: Mapping[str, Seq
     """
     if not callable(fn):
         raise ValueError("fn must be a function fn(rng, **params)")
-    if not isinstance(grid, Mapping) or not grid:
-        raise ValueError("grid must be a non-empty dict mapping parameter names to lists of values")
-    axes = {}
-    for name, values in grid.items():
-        values = list(values)
-        if not values:
-            raise ValueError(f"grid[{name!r}] must list at least one value")
-        axes[name] = values
+    axes = check.value_grid(grid, "grid")
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         seed_list = list(range(check.integer(seeds, "seeds")))
     else:
