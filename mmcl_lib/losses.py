@@ -15,15 +15,14 @@ Chapter 1 introduces the family; Chapter 2 derives the gradient identity
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from . import _validation as check
 from . import similarity as sim
-
-
 
 # --------------------------------------------------------------------------- anchor terms
 # An "anchor term" maps the similarities s and an axis to the per-anchor values phi(A_k) and the
@@ -93,7 +92,7 @@ class _LogExpTerms:
     _MAX_SPREAD_FLOAT32 = 60.0                 # float32 underflows below exp(-87)
 
     def block_kernels(self, d, dtype):
-        """Kernels for the blocked path, in order of preference (see ``_blocked_value_and_grad``)."""
+        """Kernels for the blocked path, in order of preference (see ``_BlockedPoint``)."""
         safe = _SafeLogExpBlocks(self.tau, self.eps, d)
         spread = self._MAX_SPREAD_FLOAT32 if dtype == np.float32 else self._MAX_SPREAD
         ell = d / self.tau
@@ -135,27 +134,29 @@ class _LogExpTerms:
 
 # --------------------------------------------------------------------------- blocked evaluation
 # Value and gradients never need the n x n weight matrix itself: only its products with the thin
-# embedding matrices. The blocked path streams over blocks of rows of s = U V^T in two passes:
-# pass 1 accumulates each anchor's statistics (row sums complete within a block, column sums across
-# blocks), pass 2 recomputes (or re-reads) the block, turns it into the off-diagonal weights and adds
-# its products W_I V and W_I^T U_I to the gradients. The diagonal weights beta_ii enter at the end as
-# an O(n r) correction. Working memory: a few n x b blocks plus O(n r), or, if the memory budget
-# holds a whole n x n matrix, that matrix is kept from pass 1 to pass 2 (one product, one exp per entry).
+# embedding matrices. The blocked path streams over blocks of rows of the logits s / scale = U V^T / scale
+# in two passes: pass 1 accumulates each anchor's statistics (row sums complete within a block, column
+# sums across blocks), pass 2 recomputes (or re-reads) the block, turns it into the off-diagonal weights
+# in place and adds its products W_I V and W_I^T U_I to the gradients. The diagonal weights beta_ii enter
+# at the end as an O(n r) correction. The two n x b arrays are allocated once and reused (a fresh large
+# array per block costs page faults), and dV is updated in place by BLAS (no n x r temporary per
+# block). Working memory: two blocks plus O(n r), or, if the memory budget holds a whole n x n matrix,
+# that matrix (kept from pass 1 to pass 2: one product per entry fewer).
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
 """Default bytes for the n x n working arrays of :meth:`ContrastiveLoss.value_and_grad` (256 MiB)."""
 
-_BLOCK_ARRAYS = 4          # n x b arrays alive at once while a block is processed
-_CACHE_BYTES = 2**24       # preferred size of one block array
-_MIN_ROWS = 64             # fewer rows make the block products inefficient
+_BLOCK_ARRAYS = 2          # n x b arrays alive at once while a block is processed
+_BLOCK_ROWS = 256          # enough rows that the O(n r) update of dV per block is small against the
+                           # block's O(b n r) products (measured best at n = 4096 ... 32768, r = 64)
 
 
 def block_plan(n: int, itemsize: int, memory_budget: int) -> tuple[int, bool]:
     """Rows per block and whether pass 1's n x n matrix is kept for pass 2, within ``memory_budget`` bytes.
 
     Used by :meth:`ContrastiveLoss.value_and_grad` (Chapter 1, "the loss at CLIP's batch size").
-    Blocks of about ``_CACHE_BYTES`` but at least ``_MIN_ROWS`` rows, and at most what the budget
-    allows for ``_BLOCK_ARRAYS`` block arrays; the whole matrix is kept when it fits besides them.
+    Blocks of ``_BLOCK_ROWS`` rows, or fewer if the budget does not hold ``_BLOCK_ARRAYS`` such block
+    arrays; the whole matrix is kept when it fits besides them.
 
     Paper: not in the paper (how the book evaluates eq. 2.1 in bounded memory). Book: ``def-loss-family`` (Chapter 1).
     """
@@ -166,7 +167,7 @@ def block_plan(n: int, itemsize: int, memory_budget: int) -> tuple[int, bool]:
     if budget_rows < 1:
         raise ValueError(f"memory_budget must hold at least {_BLOCK_ARRAYS} rows of the n x n matrix "
                          f"({_BLOCK_ARRAYS * row} bytes at n = {n}), got {memory_budget}")
-    rows = int(min(n, budget_rows, max(_MIN_ROWS, _CACHE_BYTES // row)))
+    rows = int(min(n, budget_rows, _BLOCK_ROWS))
     keep = n * row + _BLOCK_ARRAYS * rows * row <= budget
     return rows, keep
 
@@ -176,6 +177,13 @@ def _diagonal(block: np.ndarray, i0: int) -> np.ndarray:
     n = block.shape[1]
     return block.reshape(-1)[i0::n + 1][:block.shape[0]]
 
+
+# A block kernel sees blocks L of the logits s / scale (rows i0, i0+1, ... of the n x n matrix, in a
+# reusable buffer it may overwrite). ``first(L, i0)`` gathers the anchor statistics and leaves the block
+# in its pass-1 form; ``again(L, i0)`` brings a recomputed block to the same form without gathering;
+# ``finish()`` completes the statistics (False: this kernel cannot serve these logits, try the next);
+# ``weights(P, i0, spare)`` turns a pass-1 block into the off-diagonal weights beta_ij (0 on the
+# diagonal), in P or in the spare buffer, and returns them; ``diagonal()`` gives beta_ii.
 
 class _ClipBlocks:
     """CLIP-type terms (phi = log, psi = exp(x/tau)) with eps > 0: one exp per entry and pass.
@@ -188,28 +196,34 @@ class _ClipBlocks:
 
     def __init__(self, tau, eps, d, max_spread):
         n = d.shape[0]
+        self.scale = tau
         self.tau, self.eps, self.max_spread = tau, eps, max_spread
         self.ell = d.astype(float) / tau
         self.row_off = np.empty(n)              # sum_{j != i} exp(L_ij - m_I), own block shift
         self.row_shift = np.empty(n)
         self.col_off = np.zeros(n)              # sum_{i != j} exp(L_ij - m), running shift m
+        self.col_block = np.empty(n)
         self.m = -np.inf
         self.shifts = {}
 
-    def first(self, s, i0):
-        L = np.multiply(s, 1.0 / self.tau, out=s)
+    def first(self, L, i0):
         m_I = float(L.max())
-        L -= m_I
-        E = np.exp(L, out=L)
-        _diagonal(E, i0)[:] = 0.0
         self.shifts[i0] = m_I
-        i1 = i0 + E.shape[0]
-        self.row_off[i0:i1] = E.sum(axis=1)
+        self.again(L, i0)
+        i1 = i0 + L.shape[0]
+        self.row_off[i0:i1] = L.sum(axis=1)
         self.row_shift[i0:i1] = m_I
         if m_I > self.m:
             self.col_off *= np.exp(self.m - m_I)
             self.m = m_I
-        self.col_off += E.sum(axis=0) * np.exp(m_I - self.m)
+        np.sum(L, axis=0, out=self.col_block, dtype=float)
+        self.col_block *= np.exp(m_I - self.m)
+        self.col_off += self.col_block
+
+    def again(self, L, i0):
+        L -= self.shifts[i0]
+        np.exp(L, out=L)
+        _diagonal(L, i0)[:] = 0.0
 
     def finish(self) -> bool:
         m, ell, eps = self.m, self.ell, self.eps
@@ -226,21 +240,11 @@ class _ClipBlocks:
         self.beta_diag = self.a * self.row_off * to_global + self.b * self.col_off
         return True
 
-    def second(self, s, i0, kept: bool):
-        m_I = self.shifts[i0]
-        if not kept:
-            self.first_again(s, i0, m_I)
-        E = s
-        c = np.exp(m_I - self.m)
+    def weights(self, E, i0, spare):
+        c = np.exp(self.shifts[i0] - self.m)
         i1 = i0 + E.shape[0]
-        factor = np.add((c * self.a[i0:i1])[:, None], (c * self.b)[None, :], dtype=E.dtype)
+        factor = np.add((c * self.a[i0:i1])[:, None], (c * self.b)[None, :], out=spare, dtype=E.dtype)
         return np.multiply(E, factor, out=E)             # beta_ij off the diagonal, 0 on it
-
-    def first_again(self, s, i0, m_I):
-        L = np.multiply(s, 1.0 / self.tau, out=s)
-        L -= m_I
-        np.exp(L, out=L)
-        _diagonal(L, i0)[:] = 0.0
 
     def diagonal(self):
         return self.beta_diag
@@ -254,6 +258,7 @@ class _SafeLogExpBlocks:
 
     def __init__(self, tau, eps, d):
         n = d.shape[0]
+        self.scale = tau
         self.tau, self.eps = tau, eps
         self.ell = d.astype(float) / tau
         log_eps = np.log(eps) if eps > 0 else -np.inf
@@ -263,13 +268,11 @@ class _SafeLogExpBlocks:
         self.col_off = np.zeros(n)
         self.col_eps = np.ones(n) if eps > 0 else np.zeros(n)    # eps exp(l_j - m_j), rescaled alike
 
-    def _logits(self, s, i0):
-        L = np.multiply(s, 1.0 / self.tau, out=s)
+    def again(self, L, i0):
         _diagonal(L, i0)[:] = -np.inf
-        return L
 
-    def first(self, s, i0):
-        L = self._logits(s, i0)
+    def first(self, L, i0):
+        self.again(L, i0)
         i1 = i0 + L.shape[0]
         ell = self.ell[i0:i1]
         m = L.max(axis=1).astype(float)
@@ -284,7 +287,6 @@ class _SafeLogExpBlocks:
         self.col_off = self.col_off * rescale + np.exp(tmp, out=tmp).sum(axis=0)
         self.col_eps *= rescale
         self.col_m = new_m
-        return L
 
     def finish(self) -> bool:
         ell, eps = self.ell, self.eps
@@ -299,10 +301,9 @@ class _SafeLogExpBlocks:
             raise ValueError("the loss is not finite at these similarities")
         return True
 
-    def second(self, s, i0, kept: bool):
-        L = s if kept else self._logits(s, i0)
+    def weights(self, L, i0, spare):
         i1 = i0 + L.shape[0]
-        alpha = np.subtract(L, self.log_rows[i0:i1, None].astype(L.dtype))
+        alpha = np.subtract(L, self.log_rows[i0:i1, None].astype(L.dtype), out=spare)
         np.exp(alpha, out=alpha)
         L -= self.log_cols[None, :].astype(L.dtype)
         alpha_bar = np.exp(L, out=L)
@@ -315,29 +316,41 @@ class _SafeLogExpBlocks:
 
 
 class _GeneralBlocks:
-    """Any phi, psi: row and column anchor sums of psi(s_ij - s_ii), psi(s_ij - s_jj), block by block."""
+    """Any phi, psi: row and column anchor sums of psi(s_ij - s_ii), psi(s_ij - s_jj), block by block.
+
+    Pass 1 also sums psi'(s_ij - s_ii) and psi'(s_ij - s_jj) per anchor, which gives the diagonal
+    weights beta_ii without a further pass."""
+
+    scale = 1.0
 
     def __init__(self, terms, d):
         n = d.shape[0]
         self.t, self.d = terms, d
         self.A_rows = np.empty(n)
         self.A_cols = np.full(n, float(terms.eps))
-        self.alpha_rows = np.zeros(n)
-        self.alpha_cols = np.zeros(n)
+        self.dpsi_rows = np.empty(n)
+        self.dpsi_cols = np.zeros(n)
 
     def _differences(self, s, i0):
         i1 = i0 + s.shape[0]
         return s - self.d[i0:i1, None], s - self.d[None, :]
 
+    def again(self, s, i0):
+        pass                                        # the pass-1 form is the similarities themselves
+
+    def _off_diagonal(self, f, D, i0):
+        out = np.ascontiguousarray(f(D))
+        _diagonal(out, i0)[:] = 0.0
+        return out
+
     def first(self, s, i0):
         Dr, Dc = self._differences(s, i0)
+        i1 = i0 + s.shape[0]
         with np.errstate(all="ignore"):
-            P = np.ascontiguousarray(self.t.psi(Dr))
-            _diagonal(P, i0)[:] = 0.0
-            self.A_rows[i0:i0 + s.shape[0]] = self.t.eps + P.sum(axis=1)
-            Q = np.ascontiguousarray(self.t.psi(Dc))
-            _diagonal(Q, i0)[:] = 0.0
-            self.A_cols += Q.sum(axis=0)
+            self.A_rows[i0:i1] = self.t.eps + self._off_diagonal(self.t.psi, Dr, i0).sum(axis=1)
+            self.A_cols += self._off_diagonal(self.t.psi, Dc, i0).sum(axis=0)
+            self.dpsi_rows[i0:i1] = self._off_diagonal(self.t.dpsi, Dr, i0).sum(axis=1)
+            self.dpsi_cols += self._off_diagonal(self.t.dpsi, Dc, i0).sum(axis=0)
 
     def finish(self) -> bool:
         with np.errstate(all="ignore"):
@@ -345,74 +358,96 @@ class _GeneralBlocks:
             self.cols = np.asarray(self.t.phi(self.A_cols), dtype=float)
             self.w_rows = np.asarray(self.t.dphi(self.A_rows), dtype=float)
             self.w_cols = np.asarray(self.t.dphi(self.A_cols), dtype=float)
-        if not all(np.all(np.isfinite(v)) for v in (self.rows, self.cols, self.w_rows, self.w_cols)):
+            self.beta_diag = 0.5 * (self.w_rows * self.dpsi_rows + self.w_cols * self.dpsi_cols)
+        if not all(np.all(np.isfinite(v)) for v in (self.rows, self.cols, self.beta_diag)):
             raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
                              "(for example phi = log needs eps + sum psi > 0)")
         return True
 
-    def second(self, s, i0, kept: bool):
+    def weights(self, s, i0, spare):
         Dr, Dc = self._differences(s, i0)
         i1 = i0 + s.shape[0]
         with np.errstate(all="ignore"):
-            alpha = np.ascontiguousarray(self.w_rows[i0:i1, None] * self.t.dpsi(Dr))
-            alpha_bar = np.ascontiguousarray(self.w_cols[None, :] * self.t.dpsi(Dc))
-        _diagonal(alpha, i0)[:] = 0.0
-        _diagonal(alpha_bar, i0)[:] = 0.0
-        if not (np.isfinite(alpha.sum()) and np.isfinite(alpha_bar.sum())):
+            alpha = self.w_rows[i0:i1, None] * self._off_diagonal(self.t.dpsi, Dr, i0)
+            alpha += self.w_cols[None, :] * self._off_diagonal(self.t.dpsi, Dc, i0)
+        if not np.isfinite(alpha.sum()):
             raise ValueError("the loss is not finite at these similarities: check phi, psi and eps "
                              "(for example phi = log needs eps + sum psi > 0)")
-        self.alpha_rows[i0:i1] = alpha.sum(axis=1)
-        self.alpha_cols += alpha_bar.sum(axis=0)
-        alpha += alpha_bar
         alpha *= 0.5
-        return alpha
+        return alpha.astype(s.dtype, copy=False)
 
     def diagonal(self):
-        return 0.5 * (self.alpha_rows + self.alpha_cols)
+        return self.beta_diag
 
 
-def _blocked_value_and_grad(terms, U, V, memory_budget: int, need_grad: bool):
-    """Row and column anchor values and (if ``need_grad``) the gradients ``(dU, dV)`` = (M V, M^T U)
-    with M = dL/ds, streaming over blocks of rows of s = U V^T (see the section comment above)."""
-    n = U.shape[0]
-    rows, keep = block_plan(n, U.dtype.itemsize, memory_budget)
-    keep = keep and need_grad
-    d = np.einsum("ij,ij->i", U, V)
-    starts = range(0, n, rows)
-    kernels = terms.block_kernels(d, U.dtype)
-    stash = np.empty((n, n), dtype=U.dtype) if keep else None
-    for kernel in kernels:                      # the first kernel that accepts these similarities
-        if keep:
-            np.matmul(U, V.T, out=stash)        # one product; the element-wise work goes by blocks
-        for i0 in starts:
-            i1 = min(n, i0 + rows)
-            kernel.first(stash[i0:i1] if keep else U[i0:i1] @ V.T, i0)
-        if kernel.finish():
-            break
-    if not need_grad:
-        return kernel.rows, kernel.cols, None, None
-    if keep:                                    # weights in place, then the two full products
-        for i0 in starts:
-            i1 = min(n, i0 + rows)
-            W = kernel.second(stash[i0:i1], i0, True)
-            if not np.shares_memory(W, stash):
-                stash[i0:i1] = W
-        dU = stash @ V
-        dV = stash.T @ U
-    else:
-        dU = np.empty_like(U)
-        dV = np.zeros_like(V)
-        for i0 in starts:
-            i1 = min(n, i0 + rows)
-            W = kernel.second(U[i0:i1] @ V.T, i0, False)
-            dU[i0:i1] = W @ V
-            dV += W.T @ U[i0:i1]
-    beta_diag = kernel.diagonal().astype(U.dtype)[:, None]
-    dU -= beta_diag * V
-    dV -= beta_diag * U
-    dU *= 1.0 / n
-    dV *= 1.0 / n
-    return kernel.rows, kernel.cols, dU, dV
+class _BlockedPoint:
+    """The blocked evaluation at s = U V^T (see the section comment above): pass 1 when made (anchor
+    values ``rows``, ``cols`` and the kernel's statistics), pass 2 on demand (:meth:`signed_products`).
+
+    With ``keep`` and a budget that holds it, pass 1's n x n matrix stays for pass 2; the first call of
+    :meth:`signed_products` turns it into the weights in place, so later calls only multiply."""
+
+    def __init__(self, terms, U, V, memory_budget: int, keep: bool):
+        n = U.shape[0]
+        rows, fits = block_plan(n, U.dtype.itemsize, memory_budget)
+        self.U, self.V, self.keep = U, V, keep and fits
+        self.blocks = [(i0, min(n, i0 + rows)) for i0 in range(0, n, rows)]
+        self.stash = np.empty((n, n), dtype=U.dtype) if self.keep else None
+        self.buffer = None if self.keep else np.empty((rows, n), dtype=U.dtype)
+        self.spare = None
+        self.weights_kept = False
+        d = np.einsum("ij,ij->i", U, V)
+        for kernel in terms.block_kernels(d, U.dtype):   # the first kernel that accepts these similarities
+            self.scaled_V = V if kernel.scale == 1.0 else V * (1.0 / kernel.scale)
+            for i0, i1 in self.blocks:
+                kernel.first(self._logits(i0, i1), i0)
+            if kernel.finish():
+                break
+        self.kernel = kernel
+        self.rows, self.cols = kernel.rows, kernel.cols
+
+    def _logits(self, i0, i1):
+        """Rows i0:i1 of U V^T / scale, in the kept matrix or the reused block array."""
+        out = self.stash[i0:i1] if self.keep else self.buffer[:i1 - i0]
+        return np.matmul(self.U[i0:i1], self.scaled_V.T, out=out)
+
+    def _weight_blocks(self):
+        """Each block of rows of the off-diagonal weights beta_ij (0 on the diagonal), in turn."""
+        if self.spare is None:
+            self.spare = np.empty((self.blocks[0][1], self.U.shape[0]), dtype=self.U.dtype)
+        for i0, i1 in self.blocks:
+            if self.weights_kept:
+                yield i0, i1, self.stash[i0:i1]
+                continue
+            P = self.stash[i0:i1] if self.keep else self._logits(i0, i1)
+            if not self.keep:
+                self.kernel.again(P, i0)
+            W = self.kernel.weights(P, i0, self.spare[:i1 - i0])
+            if self.keep and not np.shares_memory(W, P):
+                P[...] = W
+            yield i0, i1, W
+        self.weights_kept = self.keep
+
+    def signed_products(self, A=None, B=None):
+        """``(W A, W^T B)`` for the signed weights W (``W_ii = beta_ii``, ``W_ij = -beta_ij``) and thin
+        n x k matrices A, B in the dtype of U (None: that product is skipped)."""
+        dtype = self.U.dtype
+        WA = None if A is None else np.empty(A.shape, dtype=dtype)
+        WtB_t = None if B is None else np.zeros(B.shape, dtype=dtype).T   # BLAS adds into it in place
+        gemm = get_blas_funcs("gemm", (self.U,))
+        for i0, i1, W in self._weight_blocks():
+            if A is not None:
+                np.matmul(W, A, out=WA[i0:i1])
+            if B is not None:
+                WtB_t = gemm(1.0, B[i0:i1].T, W.T, beta=1.0, c=WtB_t, trans_b=1, overwrite_c=1)
+        diag = self.kernel.diagonal().astype(self.U.dtype)[:, None]
+        out = []
+        for M, T in ((A, WA), (B, None if B is None else WtB_t.T)):
+            if M is not None:
+                np.negative(T, out=T)
+                T += diag * M
+            out.append(T)
+        return tuple(out)
 
 
 # --------------------------------------------------------------------------- the loss object
@@ -484,11 +519,29 @@ class ContrastiveLoss:
         X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
         U, V = sim.units(emb)
         budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-        rows, cols, _, _ = _blocked_value_and_grad(self._terms, U, V, budget, need_grad=False)
-        total = (rows.sum() + cols.sum()) / (2 * X.shape[0])
+        point = _BlockedPoint(self._terms, U, V, budget, keep=False)
+        return self._total(point, G1, G2)
+
+    def _total(self, point, G1, G2) -> float:
+        total = (point.rows.sum() + point.cols.sum()) / (2 * point.U.shape[0])
         if self.rho is not None:
             total += self._regulariser(G1, G2)
         return float(total)
+
+    def evaluate(self, G1, G2, X, Y, *, memory_budget: int | None = None) -> LossPoint:
+        """The loss at ``(G1, G2)`` together with its weights, as a :class:`LossPoint`.
+
+        One pass gives the value (as :meth:`value`); the point then multiplies the signed weight
+        matrix with thin matrices on demand (:meth:`LossPoint.weighted`), keeping the n x n matrix
+        between the two only if it fits in ``memory_budget`` bytes. A solver that evaluates the loss
+        at a trial point and then needs ``S(beta)`` applied to a few directions there pays for the
+        similarities once.
+        """
+        X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
+        U, V = sim.units(emb)
+        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+        point = _BlockedPoint(self._terms, U, V, budget, keep=True)
+        return LossPoint(self._total(point, G1, G2), point)
 
     def weights(self, G1, G2, X, Y) -> np.ndarray:
         """The gradient weights ``beta`` (n x n, all >= 0) at the current similarities (Chapter 2).
@@ -546,9 +599,12 @@ class ContrastiveLoss:
         n = X.shape[0]
         U, V = sim.units(emb)
         budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-        rows, cols, dU, dV = _blocked_value_and_grad(self._terms, U, V, budget, need_grad=True)
-        value = (rows.sum() + cols.sum()) / (2 * n)
-        dG1, dG2 = sim.backward_from_units(dU, dV, emb, X, Y)
+        point = _BlockedPoint(self._terms, U, V, budget, keep=True)
+        WV, WtU = point.signed_products(V, U)          # dL/ds = -W / n
+        WV *= -1.0 / n
+        WtU *= -1.0 / n
+        value = (point.rows.sum() + point.cols.sum()) / (2 * n)
+        dG1, dG2 = sim.backward_from_units(WV, WtU, emb, X, Y)
         return self._with_regulariser(value, dG1, dG2, G1, G2)
 
     def _dense_value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
@@ -566,6 +622,29 @@ class ContrastiveLoss:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
         _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
         return dG1, dG2
+
+
+class LossPoint:
+    """A loss of the family evaluated at one point ``(G1, G2)``: ``value`` and products with its weights.
+
+    :meth:`weighted` returns ``W A`` and ``W^T B`` for the signed weight matrix W (``W_ii = beta_ii``,
+    ``W_ij = -beta_ij``) with which ``S(beta) = X^T W Y / n``, so ``S(beta) Q = X^T (W (Y Q)) / n``
+    costs thin products only. Computed block by block like :meth:`ContrastiveLoss.value_and_grad`.
+    Made by :meth:`ContrastiveLoss.evaluate`.
+
+    Paper: Section 2, the weights beta and S(beta). Book: ``def-weights`` (Chapter 2), ``alg-spectral`` (Chapter 2).
+    """
+
+    def __init__(self, value: float, point: _BlockedPoint):
+        self.value = value
+        self._point = point
+
+    def weighted(self, A=None, B=None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """``(W A, W^T B)`` for n x k matrices ``A`` and ``B`` (either may be None and is then skipped)."""
+        n, dtype = self._point.U.shape[0], self._point.U.dtype
+        A, B = (None if M is None else check.as_matrix(M, name, rows=n).astype(dtype, copy=False)
+                for M, name in ((A, "A"), (B, "B")))
+        return self._point.signed_products(A, B)
 
 
 def _working_dtype(X, Y):

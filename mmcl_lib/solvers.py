@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
-from .losses import contrastive_cross_covariance
 from .spectral import svd_minimizer, top_singular_subspaces
 
 
@@ -116,7 +115,7 @@ def _line_search(loss, G1, G2, X, Y, f, g1, g2, gn2, t):
 
 
 def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e-6,
-                    damping: float = 1.0, line_search: bool = True, memory: int = 5,
+                    damping: float = 1.0, line_search: bool = True, memory: int = 10,
                     record_every: int = 0, svd: str = "exact",
                     rng: np.random.Generator | None = None):
     """Minimise a regularised loss of the family by iterating "similarities -> weights -> SVD" (Chapter 2).
@@ -143,9 +142,11 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     line_search : if True, ``gamma`` is halved until the step lowers the loss (or keeps it equal up
         to rounding while the gradient shrinks), and kept for the next iterations; if False, every
         step uses ``gamma = damping`` whatever happens to the loss (this can oscillate).
-    memory : with the line search, also try an Anderson-accelerated step that combines the last
-        ``memory`` steps and is projected back to rank r; it is taken only when its loss is below
-        the plain step's, so the loss still decreases monotonically. 0 switches it off.
+    memory : with the line search, first try an Anderson-accelerated step that combines the last
+        ``memory`` steps with the current one and is projected back to rank r; it is taken when it
+        lowers the loss, and only otherwise is the plain step evaluated (with backtracking), so the
+        loss still decreases monotonically and an accelerated iteration evaluates the loss once.
+        0 switches it off.
     record_every : keep ``(t, G1_t, G2_t)`` every ``record_every`` iterations (0: never).
     svd : ``"exact"`` forms the d1 x d2 matrix ``S(beta)`` (O(n^2 d)) and takes a full SVD of the
         blend; ``"krylov"`` never forms it: the top-r subspace of the blend comes from a Rayleigh-Ritz
@@ -154,7 +155,10 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
         independent of ``gamma``, so the line search costs no further products. The space also holds
         r random directions drawn from ``rng`` at every iteration: without them a stationary point
         whose subspace is not the top one (a saddle) would be invariant and never left. The same
-        fixed points as ``"exact"`` and the same stopping rule.
+        fixed points as ``"exact"`` and the same stopping rule. Both variants take the products with
+        the weights from the evaluation of the accepted trial point
+        (:meth:`~mmcl_lib.losses.ContrastiveLoss.evaluate`), so the similarities are formed once per
+        trial point, and the n x n weights are held only if the loss's memory budget allows.
     rng : a ``numpy.random.Generator``, required with ``svd="krylov"`` (the random directions).
 
     Returns
@@ -178,65 +182,67 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     svd = check.one_of(svd, ("exact", "krylov"), "svd")
     if svd == "krylov":
         rng = check.generator(rng)
-        return _krylov_spectral_solver(loss, rho, G1, G2, X, Y, r, max_iter, tol, gamma, line_search,
-                                       memory, record_every, rng)
+
+    def state_at(G1, G2, point):
+        if svd == "krylov":
+            return _ThinState(X, Y, G1, G2, point, rho, rng)
+        return _ExactState(X, Y, G1, G2, point, rho)
 
     hist = History()
-    f, beta = loss.value_and_weights(G1, G2, X, Y)
-    S, gn2 = _spectral_state(X, Y, G1, G2, beta, rho)
-    hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(0.0)
+    point = loss.evaluate(G1, G2, X, Y)
+    f, state = point.value, state_at(G1, G2, point)
+    hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(0.0)
     if record_every:
         hist.iterates.append((0, G1.copy(), G2.copy()))
-    past: list[tuple[np.ndarray, np.ndarray]] = []          # (M_k, T(M_k) - M_k) for Anderson
+    past: list[tuple[np.ndarray, ...]] = []        # (G1_k, G2_k, C1_k, C2_k): M_k and T(M_k), factored
     it = 0
-    while np.sqrt(gn2) > tol and it < max_iter:
-        M = G1.T @ G2
-        while True:
-            C1, C2 = svd_minimizer((1.0 - gamma) * rho * M + gamma * S, r, rho)
-            fc, beta_c = loss.value_and_weights(C1, C2, X, Y)
-            if not line_search or fc < f:
-                state = None
-                break
-            if fc <= f + 1e-12 * abs(f):            # equal up to rounding: accept if the gradient shrinks
-                state = _spectral_state(X, Y, C1, C2, beta_c, rho)
-                if state[1] < gn2:
+    while np.sqrt(state.gn2) > tol and it < max_iter:
+        C1, C2 = state.candidate(gamma, r)
+        new, step = None, gamma
+        trial = (past + [(G1, G2, C1, C2)])[-memory - 1:] if line_search and memory and past else None
+        A = _anderson_factored(trial, r) if trial else None
+        point = loss.evaluate(*A, X, Y) if A is not None else None
+        if point is not None and point.value < f:      # the accelerated step lowers the loss: take it
+            (C1, C2), past, step = A, trial, -gamma
+        else:
+            while True:                                 # backtracking on gamma for the plain step
+                point = loss.evaluate(C1, C2, X, Y)
+                if not line_search or point.value < f:
                     break
-            if gamma < 1e-12:
-                break
-            gamma *= 0.5
-            past.clear()                             # Anderson needs one fixed map
-        if line_search and gamma < 1e-12 and not fc < f and state is not None and state[1] >= gn2:
-            break                                    # no damping lowers the loss: stalled
-        step = gamma
-        if line_search and memory:
-            past.append((M, C1.T @ C2 - M))
-            del past[:-memory - 1]
-            A = _anderson(past, r) if len(past) > 1 else None
-            if A is not None:
-                fa, beta_a = loss.value_and_weights(*A, X, Y)
-                if fa < fc:
-                    (C1, C2), fc, beta_c, state, step = A, fa, beta_a, None, -gamma
-        G1, G2, f = C1, C2, fc
-        S, gn2 = state if state is not None else _spectral_state(X, Y, G1, G2, beta_c, rho)
+                if point.value <= f + 1e-12 * abs(f):   # equal up to rounding: accept if the gradient shrinks
+                    new = state_at(C1, C2, point)
+                    if new.gn2 < state.gn2:
+                        break
+                    new = None
+                if gamma < 1e-12:
+                    break
+                gamma *= 0.5
+                past.clear()                            # Anderson needs one fixed map
+                C1, C2 = state.candidate(gamma, r)
+            if line_search and new is None and not point.value < f:
+                break                                   # no damping lowers the loss: stalled
+            step = gamma
+            if line_search and memory:
+                past.append((G1, G2, C1, C2))
+                del past[:-memory - 1]
+        G1, G2, f = C1, C2, point.value
+        state = new if new is not None else state_at(G1, G2, point)
         it += 1
-        hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(step)
+        hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(step)
         if record_every and it % record_every == 0:
             hist.iterates.append((it, G1.copy(), G2.copy()))
-    return FitResult(G1, G2, bool(np.sqrt(gn2) <= tol), it, hist)
+    return FitResult(G1, G2, bool(np.sqrt(state.gn2) <= tol), it, hist)
 
 
-def _anderson(past, r, factors: bool = False):
-    """Anderson (type II) extrapolation of the fixed-point iterates, projected to rank r (balanced factors)."""
+def _anderson(past, r):
+    """Anderson (type II) extrapolation of the fixed-point iterates ``(M_k, T(M_k) - M_k)``, projected
+    to rank r: the top-r singular triples of the extrapolated matrix."""
     Ms = np.stack([m.ravel() for m, _ in past], axis=1)
     Fs = np.stack([f.ravel() for _, f in past], axis=1)
     dM, dF = np.diff(Ms, axis=1), np.diff(Fs, axis=1)
     theta, *_ = np.linalg.lstsq(dF, Fs[:, -1], rcond=None)
     x = Ms[:, -1] + Fs[:, -1] - (dM + dF) @ theta
-    U, sigma, V = top_singular_subspaces(x.reshape(past[0][0].shape), r)
-    if factors:
-        return U, sigma, V
-    root = np.sqrt(sigma)[:, None]
-    return root * U.T, root * V.T
+    return top_singular_subspaces(x.reshape(past[0][0].shape), r)
 
 
 def _check_solver_loss(loss) -> float:
@@ -249,45 +255,45 @@ def _check_solver_loss(loss) -> float:
     return loss.rho
 
 
-def _spectral_state(X, Y, G1, G2, beta, rho):
-    """``S(beta)`` from the weights at ``(G1, G2)`` and the squared gradient norm, from the gradient
-    identity ``dL/dG1 = G2 (rho M - S)^T``, ``dL/dG2 = G1 (rho M - S)`` with ``M = G1^T G2``."""
-    S = contrastive_cross_covariance(X, Y, beta)
-    R = rho * (G1.T @ G2) - S
-    g1, g2 = G2 @ R.T, G1 @ R
-    return S, float(np.sum(g1 * g1) + np.sum(g2 * g2))
+class _ExactState:
+    """What the exact spectral step needs at one point: ``S(beta)`` (d1 x d2, from ``W Y``, O(n^2 d2)),
+    ``M = G1^T G2`` and the squared gradient norm from the gradient identity
+    ``dL/dG1 = G2 (rho M - S)^T``, ``dL/dG2 = G1 (rho M - S)``."""
+
+    def __init__(self, X, Y, G1, G2, point, rho):
+        self.rho, self.M = rho, G1.T @ G2
+        self.S = X.T @ point.weighted(A=Y)[0] / X.shape[0]
+        R = rho * self.M - self.S
+        g1, g2 = G2 @ R.T, G1 @ R
+        self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
+
+    def candidate(self, gamma, r):
+        """Lemma 2.1's balanced minimiser for the blend (1 - gamma) rho M + gamma S."""
+        return svd_minimizer((1.0 - gamma) * self.rho * self.M + gamma * self.S, r, self.rho)
 
 
 # --------------------------------------------------------------------------- spectral solver, thin products
 
 class _ThinState:
-    """What the Krylov spectral step needs at one point: the weights as an operator on thin matrices,
-    ``S G2^T`` and ``S^T G1^T`` (never ``S`` itself), and the squared gradient norm."""
+    """What the Krylov spectral step needs at one point: ``S G2^T`` and ``S^T G1^T`` (never ``S``
+    itself, from one sweep over the weights of the evaluated point), and the squared gradient norm."""
 
-    def __init__(self, X, Y, G1, G2, beta, rho, rng):
+    def __init__(self, X, Y, G1, G2, point, rho, rng):
         n = X.shape[0]
-        self.rng = rng
-        self.X, self.Y, self.G1, self.G2, self.beta, self.rho, self.n = X, Y, G1, G2, beta, rho, n
-        self.two_diag = 2.0 * np.diag(beta)[:, None]
-        self.WH = self._W(Y @ G2.T)
-        self.SG2 = X.T @ self.WH / n                                 # S G2^T   (d1 x r)
-        self.StG1 = Y.T @ self._Wt(X @ G1.T) / n                    # S^T G1^T (d2 x r)
+        self.X, self.Y, self.G1, self.G2, self.point, self.rho, self.n, self.rng = X, Y, G1, G2, point, rho, n, rng
+        self.WH, WtF = point.weighted(A=Y @ G2.T, B=X @ G1.T)
+        self.SG2 = X.T @ self.WH / n                                # S G2^T   (d1 x r)
+        self.StG1 = Y.T @ WtF / n                                   # S^T G1^T (d2 x r)
         g1 = rho * (G2 @ G2.T) @ G1 - self.SG2.T                    # G2 (rho M - S)^T
         g2 = rho * (G1 @ G1.T) @ G2 - self.StG1.T                   # G1 (rho M - S)
         self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
         self._basis = None
 
-    def _W(self, A):            # W A with W_ii = beta_ii, W_ij = -beta_ij (S = X^T W Y / n)
-        return self.two_diag * A - self.beta @ A
-
-    def _Wt(self, A):
-        return self.two_diag * A - self.beta.T @ A
-
     def prepare(self):
         """The Krylov basis Q = orth[G2^T, S^T G1^T, random] and the gamma-independent products M Q, S Q.
 
         The first r columns of Q span G2^T, so S applied to them reuses ``W H`` (H = Y G2^T): only the
-        r new directions cost products with the weights.
+        r + r new directions cost products with the weights (a second sweep).
         """
         if self._basis is None:
             r = self.G2.shape[0]
@@ -295,9 +301,11 @@ class _ThinState:
             Q, R = np.linalg.qr(np.hstack([self.G2.T, self.StG1, probe]))
             # Q[:, :r] = G2^T R11^{-1}, so W Y Q[:, :r] = (W H) R11^{-1}
             WYQ1 = np.linalg.solve(R[:r, :r].T, self.WH.T).T
-            SQ = self.X.T @ np.hstack([WYQ1, self._W(self.Y @ Q[:, r:])]) / self.n
+            WYQ2 = self.point.weighted(A=self.Y @ Q[:, r:])[0]
+            SQ = self.X.T @ np.hstack([WYQ1, WYQ2]) / self.n
             MQ = self.G1.T @ (self.G2 @ Q)
             self._basis = Q, MQ, SQ
+            self.point = None                                       # its weights are no longer needed
         return self._basis
 
     def candidate(self, gamma, r):
@@ -307,53 +315,6 @@ class _ThinState:
         U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
         scale = np.sqrt(sigma[:r] / self.rho)[:, None]
         return scale * U[:, :r].T, scale * (Q @ Wt[:r].T).T
-
-
-def _krylov_spectral_solver(loss, rho, G1, G2, X, Y, r, max_iter, tol, gamma, line_search, memory,
-                            record_every, rng):
-    """The loop of :func:`spectral_solver` with ``svd="krylov"`` (same line search and acceleration)."""
-    hist = History()
-    f, beta = loss.value_and_weights(G1, G2, X, Y)
-    state = _ThinState(X, Y, G1, G2, beta, rho, rng)
-    hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(0.0)
-    if record_every:
-        hist.iterates.append((0, G1.copy(), G2.copy()))
-    past: list[tuple[np.ndarray, ...]] = []        # (G1_k, G2_k, C1_k, C2_k): M_k and T(M_k), factored
-    it = 0
-    while np.sqrt(state.gn2) > tol and it < max_iter:
-        new = None
-        while True:                                  # trial points need the loss value only (blocked)
-            C1, C2 = state.candidate(gamma, r)
-            fc = loss.value(C1, C2, X, Y)
-            if not line_search or fc < f:
-                break
-            if fc <= f + 1e-12 * abs(f):            # equal up to rounding: accept if the gradient shrinks
-                new = _ThinState(X, Y, C1, C2, loss.weights(C1, C2, X, Y), rho, rng)
-                if new.gn2 < state.gn2:
-                    break
-            if gamma < 1e-12:
-                break
-            gamma *= 0.5
-            new = None
-            past.clear()
-        if line_search and gamma < 1e-12 and not fc < f and new is not None and new.gn2 >= state.gn2:
-            break                                    # no damping lowers the loss: stalled
-        step = gamma
-        if line_search and memory:
-            past.append((G1, G2, C1, C2))
-            del past[:-memory - 1]
-            A = _anderson_factored(past, r) if len(past) > 1 else None
-            if A is not None:
-                fa = loss.value(*A, X, Y)
-                if fa < fc:
-                    (C1, C2), fc, new, step = A, fa, None, -gamma
-        G1, G2, f = C1, C2, fc
-        state = new if new is not None else _ThinState(X, Y, G1, G2, loss.weights(G1, G2, X, Y), rho, rng)
-        it += 1
-        hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(step)
-        if record_every and it % record_every == 0:
-            hist.iterates.append((it, G1.copy(), G2.copy()))
-    return FitResult(G1, G2, bool(np.sqrt(state.gn2) <= tol), it, hist)
 
 
 def _anderson_factored(past, r):
@@ -366,6 +327,6 @@ def _anderson_factored(past, r):
     Q1, _ = np.linalg.qr(np.vstack([a for p in past for a in (p[0], p[2])]).T)
     Q2, _ = np.linalg.qr(np.vstack([b for p in past for b in (p[1], p[3])]).T)
     small = [((Q1.T @ g1.T) @ (g2 @ Q2), (Q1.T @ c1.T) @ (c2 @ Q2)) for g1, g2, c1, c2 in past]
-    U, sigma, V = _anderson([(m, tm - m) for m, tm in small], r, factors=True)
+    U, sigma, V = _anderson([(m, tm - m) for m, tm in small], r)
     root = np.sqrt(sigma)[:, None]
     return root * (Q1 @ U).T, root * (Q2 @ V).T

@@ -531,3 +531,38 @@ def test_bad_memory_budget(bad):
     G1, G2, X, Y = large_problem(seed=8)
     with pytest.raises(ValueError, match="memory_budget"):
         losses.clip(0.5).value_and_grad(G1, G2, X, Y, memory_budget=bad)
+
+
+# --------------------------------------------------------------------------- LossPoint: the loss and its weights at one point
+
+@pytest.mark.parametrize("budget", BUDGETS)
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+def test_loss_point_products_equal_the_dense_weights(budget, preset, similarity):
+    # W A and W^T B from the blocked sweep equal the products with the dense signed weights, with
+    # S(beta) = X^T W Y / n, and asking twice gives the same (the kept matrix holds weights after the
+    # first sweep; without it every sweep recomputes).
+    loss = PRESETS[preset](rho=0.3, similarity=similarity)
+    G1, G2, X, Y = large_problem(seed=8)
+    point = loss.evaluate(G1, G2, X, Y, memory_budget=BUDGETS[budget])
+    assert point.value == pytest.approx(loss.value(G1, G2, X, Y), rel=1e-13)
+    beta = loss.weights(G1, G2, X, Y)
+    W = -beta
+    np.fill_diagonal(W, np.diag(beta))
+    A = np.random.default_rng(0).standard_normal((N_LARGE, 3))
+    for _ in range(2):
+        WA, WtB = point.weighted(A=A, B=X)
+        np.testing.assert_allclose(WA, W @ A, rtol=1e-11, atol=1e-12 * np.abs(W @ A).max())
+        np.testing.assert_allclose(WtB, W.T @ X, rtol=1e-11, atol=1e-12 * np.abs(W.T @ X).max())
+    S = X.T @ point.weighted(A=Y)[0] / N_LARGE
+    np.testing.assert_allclose(S, losses.contrastive_cross_covariance(X, Y, beta), rtol=1e-10, atol=1e-12)
+    assert point.weighted(B=A)[0] is None
+
+
+def test_loss_point_rejects_matrices_of_the_wrong_height():
+    G1, G2, X, Y = large_problem(seed=9)
+    point = losses.clip(0.5).evaluate(G1, G2, X, Y)
+    with pytest.raises(ValueError, match="A must have 150 rows"):
+        point.weighted(A=np.ones((149, 2)))
+    with pytest.raises(ValueError, match="B must be a 2-D array"):
+        point.weighted(B=np.ones(150))
