@@ -26,7 +26,7 @@ from mmcl_lib.book.files import savefig_atomic, write_atomic
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS_MD = HERE / "RESULTS.md"
+RESULTS_MD = Path(os.environ.get("MMCL_BENCH_RESULTS", HERE / "RESULTS.md"))   # another file for trial runs
 RESULTS_DIR = HERE / "results"
 
 def timed(fn) -> float:

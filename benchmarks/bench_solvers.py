@@ -7,6 +7,7 @@ Prints a Markdown table (one row per problem size) for benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -36,6 +37,7 @@ def run(name, tol, max_iter, seed=0):
         start = time.perf_counter()
         fit = solver(loss, G1, G2, X, Y, tol=tol, max_iter=max_iter, **kw)
         out[label] = (fit, time.perf_counter() - start)
+        print(f"  {name} {label}: {fit.n_iter} iterations, {out[label][1]:.2f} s", file=sys.stderr, flush=True)
     (sp, t_sp), (kr, t_kr), (gd, t_gd) = out["spectral"], out["krylov"], out["gd"]
     f_gd = gd.history.loss[-1]
 

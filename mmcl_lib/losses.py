@@ -154,7 +154,7 @@ _BLOCK_ROWS = 256          # enough rows that the O(n r) update of dV per block 
 def block_plan(n: int, itemsize: int, memory_budget: int) -> tuple[int, bool]:
     """Rows per block and whether pass 1's n x n matrix is kept for pass 2, within ``memory_budget`` bytes.
 
-    Used by :meth:`ContrastiveLoss.value_and_grad` (Chapter 1, "the loss at CLIP's batch size").
+    Used by :meth:`ContrastiveLoss.value_and_grad`, :meth:`~ContrastiveLoss.value` and :meth:`~ContrastiveLoss.evaluate`.
     Blocks of ``_BLOCK_ROWS`` rows, or fewer if the budget does not hold ``_BLOCK_ARRAYS`` such block
     arrays; the whole matrix is kept when it fits besides them.
 
@@ -411,43 +411,50 @@ class _BlockedPoint:
         out = self.stash[i0:i1] if self.keep else self.buffer[:i1 - i0]
         return np.matmul(self.U[i0:i1], self.scaled_V.T, out=out)
 
-    def _weight_blocks(self):
-        """Each block of rows of the off-diagonal weights beta_ij (0 on the diagonal), in turn."""
+    def _weights(self, i0, i1, P):
+        """Block P (rows i0:i1) in its pass-1 form turned into the off-diagonal weights beta_ij (0 on the
+        diagonal); in P itself or in the spare array."""
         if self.spare is None:
             self.spare = np.empty((self.blocks[0][1], self.U.shape[0]), dtype=self.U.dtype)
-        for i0, i1 in self.blocks:
-            if self.weights_kept:
-                yield i0, i1, self.stash[i0:i1]
-                continue
-            P = self.stash[i0:i1] if self.keep else self._logits(i0, i1)
-            if not self.keep:
-                self.kernel.again(P, i0)
-            W = self.kernel.weights(P, i0, self.spare[:i1 - i0])
-            if self.keep and not np.shares_memory(W, P):
-                P[...] = W
-            yield i0, i1, W
-        self.weights_kept = self.keep
+        return self.kernel.weights(P, i0, self.spare[:i1 - i0])
 
     def signed_products(self, A=None, B=None):
         """``(W A, W^T B)`` for the signed weights W (``W_ii = beta_ii``, ``W_ij = -beta_ij``) and thin
-        n x k matrices A, B in the dtype of U (None: that product is skipped)."""
-        dtype = self.U.dtype
-        WA = None if A is None else np.empty(A.shape, dtype=dtype)
-        WtB_t = None if B is None else np.zeros(B.shape, dtype=dtype).T   # BLAS adds into it in place
-        gemm = get_blas_funcs("gemm", (self.U,))
-        for i0, i1, W in self._weight_blocks():
-            if A is not None:
-                np.matmul(W, A, out=WA[i0:i1])
-            if B is not None:
-                WtB_t = gemm(1.0, B[i0:i1].T, W.T, beta=1.0, c=WtB_t, trans_b=1, overwrite_c=1)
+        n x k matrices A, B in the dtype of U (None: that product is skipped).
+
+        With the kept matrix: its blocks become the weights once, then two whole products (more
+        efficient than many thin ones for small k). Without: each block is recomputed, weighted and
+        multiplied, and ``W^T B`` is accumulated in place by BLAS.
+        """
+        if self.keep:
+            if not self.weights_kept:
+                for i0, i1 in self.blocks:
+                    P = self.stash[i0:i1]
+                    W = self._weights(i0, i1, P)
+                    if not np.shares_memory(W, P):
+                        P[...] = W
+                self.weights_kept = True
+            WA = None if A is None else self.stash @ A
+            WtB = None if B is None else self.stash.T @ B
+        else:
+            WA = None if A is None else np.empty(A.shape, dtype=self.U.dtype)
+            WtB_t = None if B is None else np.zeros(B.shape, dtype=self.U.dtype).T   # BLAS adds into it
+            gemm = get_blas_funcs("gemm", (self.U,))
+            for i0, i1 in self.blocks:
+                P = self._logits(i0, i1)
+                self.kernel.again(P, i0)
+                W = self._weights(i0, i1, P)
+                if A is not None:
+                    np.matmul(W, A, out=WA[i0:i1])
+                if B is not None:
+                    WtB_t = gemm(1.0, B[i0:i1].T, W.T, beta=1.0, c=WtB_t, trans_b=1, overwrite_c=1)
+            WtB = None if B is None else WtB_t.T
         diag = self.kernel.diagonal().astype(self.U.dtype)[:, None]
-        out = []
-        for M, T in ((A, WA), (B, None if B is None else WtB_t.T)):
+        for M, T in ((A, WA), (B, WtB)):
             if M is not None:
                 np.negative(T, out=T)
                 T += diag * M
-            out.append(T)
-        return tuple(out)
+        return WA, WtB
 
 
 # --------------------------------------------------------------------------- the loss object
