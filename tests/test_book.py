@@ -1,6 +1,7 @@
 """The book's machinery (mmcl_lib.book): interactive figures, seeded sweeps, the Section 5.1 driver,
 and long runs (resumable units, safe writes, progress only when asked)."""
 
+import io
 import json
 import re
 
@@ -9,7 +10,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mmcl_lib.book import explorer, files, progress, sweep, unpaired_experiment
+from PIL import Image
+
+from mmcl_lib.book import chapters_4_5, display, explorer, files, progress, sweep, unpaired_experiment
 from mmcl_lib.book.unpaired_experiment import (Interrupted, combine_units, markdown_table, report_files,
                                                reproduce, run_seed, run_unit, summarise)
 
@@ -66,6 +69,128 @@ def test_live_mode_builds_sliders_that_recompute(monkeypatch):
     assert calls == [(1, 1)]                     # drawn once at start, no frontend needed
     sliders[0].value = 3
     assert calls[-1] == (3, 1)                   # moving a slider redraws with the new value
+
+
+def test_live_mode_shows_a_setting_seen_before_from_its_cached_png(monkeypatch):
+    calls = []
+
+    def recording_plot(a, b=1):
+        calls.append((a, b))
+        return plot(a, b)
+
+    box = explorer.explore(recording_plot, PARAMS, mode="live")
+    a_slider, b_slider = box.children[0].children
+    a_slider.value = 3
+    b_slider.value = 3
+    a_slider.value = 1                           # (1, 3): new, computed
+    b_slider.value = 1                           # (1, 1): shown at the start, not recomputed
+    assert calls == [(1, 1), (3, 1), (3, 3), (1, 3)]
+
+
+def test_frame_cache_recomputes_only_for_a_new_setting():
+    calls = []
+
+    def recording_plot(a, b=1):
+        calls.append((a, b))
+        return plot(a, b)
+
+    cache = explorer.FrameCache(recording_plot, ["a", "b"])
+    first = cache.frame({"a": 2, "b": 3})
+    assert cache.frame({"b": 3, "a": 2}) is first             # same setting: the same PNG, no new call
+    other = cache.frame({"a": 3, "b": 2})                      # a different setting is computed
+    assert calls == [(2, 3), (3, 2)]
+    assert other != first
+    assert first == explorer.png_bytes(plot(2, 3))             # and is the figure of those values
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA")).astype(int)
+
+
+def _house_figure():
+    with plt.rc_context(display.HOUSE_STYLE):
+        fig, axes = display.subplots(1, 2, height=2.5)
+        axes[0].plot([1, 2, 3], [3, 1, 2])
+        axes[0].set_title("a line")
+        fig.colorbar(axes[1].imshow(np.arange(12.0).reshape(3, 4)), ax=axes[1])
+    return fig
+
+
+def test_png_bytes_is_the_inline_display_drawn_once():
+    fig = _house_figure()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")     # what the inline backend shows
+    plt.close(fig)
+    inline = _pixels(buffer.getvalue())
+    fig = _house_figure()
+    ours = _pixels(explorer.png_bytes(fig))
+    plt.close(fig)
+    assert ours.shape == inline.shape
+    differs = lambda a, b: np.mean(np.abs(a - b).max(axis=-1) > 64)   # noqa: E731
+    assert differs(ours, inline) < 0.01               # only anti-aliased edges differ (sub-pixel offset)
+    assert differs(np.roll(ours, 2, axis=(0, 1)), inline) > 0.03     # the check sees a 2-pixel shift
+
+
+def test_png_bytes_reuses_a_renderer_without_leaving_pixels_of_the_previous_figure():
+    explorer._ReusedRendererCanvas._renderers.clear()
+    fresh = explorer.png_bytes(plot(1, 1))                  # first figure of its size: a new renderer
+    other = explorer.png_bytes(plot(3, 3))                  # same size, reuses that renderer
+    assert len(explorer._ReusedRendererCanvas._renderers) == 1
+    assert other != fresh
+    assert explorer.png_bytes(plot(1, 1)) == fresh          # drawn on the reused renderer: identical
+    fig = plot(2, 1)
+    canvas = fig.canvas
+    explorer.png_bytes(fig)
+    assert fig.canvas is canvas                             # the figure gets its own canvas back
+    plt.close("all")
+
+
+def test_png_bytes_falls_back_to_savefig_for_an_artist_outside_the_figure():
+    def make():
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1], [0, 1], label="a legend outside the axes and the figure")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return fig
+
+    fig = make()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
+    plt.close(fig)
+    fig = make()
+    ours = _pixels(explorer.png_bytes(fig))
+    plt.close(fig)
+    assert ours.shape[1] > 3 * fig.dpi                 # wider than the figure: the legend is in the picture
+    np.testing.assert_array_equal(ours, _pixels(buffer.getvalue()))
+
+
+def test_precompute_evaluates_each_setting_once_keyed_in_parameter_order():
+    calls = []
+
+    def fn(tau, n):
+        calls.append((tau, n))
+        return {"value": tau * n}
+
+    results = explorer.precompute(fn, {"tau": [0.5, 2.0], "n": [10, 30, 100]})
+    assert sorted(calls) == sorted((t, n) for t in (0.5, 2.0) for n in (10, 30, 100)) and len(calls) == 6
+    assert list(results) == [(t, n) for t in (0.5, 2.0) for n in (10, 30, 100)]
+    assert results[2.0, 30] == {"value": 60.0} and results[0.5, 30] == {"value": 15.0}
+    with pytest.raises(ValueError, match="fn"):
+        explorer.precompute(None, {"tau": [1.0]})
+    with pytest.raises(ValueError, match="params"):
+        explorer.precompute(fn, {"tau": []})
+
+
+def test_matching_demo_run_is_reproducible_and_its_figure_shows_its_numbers():
+    kw = dict(n_test=100, d1=12, d2=11)
+    run = chapters_4_5.matching_demo_run(60, 80, 0.3, 3, **kw)
+    assert run == chapters_4_5.matching_demo_run(60, 80, 0.3, 3, **kw)
+    assert run != chapters_4_5.matching_demo_run(60, 80, 1.0, 3, **kw)
+    assert len(run["accuracies"]) == 3 and len(run["evaluations"]) == 2 and run["n_test"] == 100
+    fig = chapters_4_5.matching_demo_figure(run)
+    bars, rounds = fig.axes
+    np.testing.assert_allclose([p.get_height() for p in bars.patches], run["accuracies"])
+    np.testing.assert_allclose(rounds.lines[0].get_ydata(), [p for p, _ in run["evaluations"]])
+    plt.close(fig)
 
 
 def test_bad_arguments():

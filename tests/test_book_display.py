@@ -186,6 +186,32 @@ def test_log_ticks_at_given_values():
         display.log_ticks(ax, "y", values=[0, 1])
 
 
+def test_log_ticks_hide_only_empty_minor_labels_so_the_picture_is_unchanged():
+    import io
+
+    def picture(show_minor_labels: bool) -> np.ndarray:
+        with plt.rc_context(display.HOUSE_STYLE):
+            fig, ax = display.subplots(height=3.0)
+            ax.plot([1, 10, 1e4], [1e-7, 1e-3, 3])
+            display.log_ticks(ax, "both")
+            if show_minor_labels:
+                ax.tick_params(which="minor", labelleft=True, labelbottom=True)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png")
+            plt.close(fig)
+        buffer.seek(0)
+        return plt.imread(buffer)
+
+    _fig, ax = plt.subplots()
+    ax.plot([1, 1e4], [1e-7, 3])
+    display.log_ticks(ax, "both")
+    _fig.canvas.draw()
+    minor = ax.xaxis.get_minor_ticks() + ax.yaxis.get_minor_ticks()
+    assert minor and not any(t.label1.get_visible() or t.label2.get_visible() for t in minor)
+    assert all(t.label1.get_visible() for t in ax.yaxis.get_major_ticks())
+    np.testing.assert_array_equal(picture(False), picture(True))
+
+
 # --- bands ----------------------------------------------------------------------------------------
 
 def _band_vertices(collection):

@@ -11,7 +11,8 @@ and the figures :func:`plot_one_over_eta`, :func:`plot_population_bias`, :func:`
 
 Chapter 5: :func:`oracle_pairing_errors`, :func:`oracle_scores`, :func:`detection_precision`, the
 figures :func:`plot_oracle_pairing`, :func:`plot_detection`, :func:`plot_phase2_run`,
-:func:`plot_unpaired_summary`, :func:`matching_demo_figure`, and :func:`summary_table`.
+:func:`plot_unpaired_summary`, :func:`matching_demo_run` with :func:`matching_demo_figure`, and
+:func:`summary_table`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .unpaired_experiment import LABELS, plot_unpaired_summary
 __all__ = ["heteroskedastic_model", "recovery_errors_at", "population_errors_at", "plot_one_over_eta",
            "plot_population_bias", "plot_crossover", "plot_correlated_noise", "robustness_bars",
            "oracle_pairing_errors", "oracle_scores", "detection_precision", "plot_oracle_pairing",
-           "plot_detection", "plot_phase2_run", "plot_unpaired_summary", "matching_demo_figure",
+           "plot_detection", "plot_phase2_run", "plot_unpaired_summary", "matching_demo_run",
+           "matching_demo_figure",
            "summary_table", "rounded_difference", "full_run_values"]
 
 # ---------------------------------------------------------------- Chapter 4
@@ -297,10 +299,18 @@ def rounded_difference(a: float, b: float, digits: int = 3) -> float:
     return round(round(float(a), digits) - round(float(b), digits), digits)
 
 
-def matching_demo_figure(n: int, N: int, noise_std: float, r: int, *, n_test: int = 2000,
-                         d1: int = 40, d2: int = 39, seed: int = 7):
-    """Chapter 5's interactive figure: accuracy of pairs-only closed form, matching, true encoders
-    (``n_test`` test pairs) and the precision and recall of the matched pairs per round."""
+def matching_demo_run(n: int, N: int, noise_std: float, r: int, *, n_test: int = 2000,
+                      d1: int = 40, d2: int = 39, seed: int = 7) -> dict:
+    """One setting of Chapter 5's interactive figure, computed (no drawing).
+
+    Draws a latent-factor model (seed ``seed``), ``n`` pairs, ``N`` unpaired samples and ``n_test``
+    test pairs, runs two rounds of the matching variant (``unpaired.matching_self_training``,
+    threshold 0.8; the book's matching variant of ``sec-unpaired-gain``, not in the paper) and returns ``{"accuracies": [pairs
+    only, matching, true encoders], "evaluations": [(precision, recall) per round], "n_test": n_test}``:
+    top-1 retrieval among the test pairs of the closed form from the pairs, of the matching variant
+    and of the true encoders. The chapter computes it for every slider setting once
+    (``explorer.precompute``) and :func:`matching_demo_figure` draws it.
+    """
     rng = np.random.default_rng(seed)
     model = LatentFactorModel.random(d1, d2, r, rng, noise_std1=noise_std)
     pairs, test = model.sample(n, rng), model.sample(n_test, rng)
@@ -309,14 +319,22 @@ def matching_demo_figure(n: int, N: int, noise_std: float, r: int, *, n_test: in
                                  callback=scoring_callback(unp.hidden_partner))
     accs = [retrieval_accuracy(*G, test.X, test.Y)
             for G in (closed_form_mmcl(pairs.X, pairs.Y, r), (res.G1, res.G2), (model.U1.T, model.U2.T))]
+    return {"accuracies": accs, "evaluations": list(res.evaluations), "n_test": n_test}
+
+
+def matching_demo_figure(run: dict):
+    """Chapter 5's interactive figure for one result of :func:`matching_demo_run`: accuracy of the
+    pairs-only closed form, matching and the true encoders (left) and the precision and recall of
+    the matched pairs per round (right)."""
+    accs, evaluations, n_test = run["accuracies"], run["evaluations"], run["n_test"]
     fig, (ax1, ax2) = display.subplots(1, 2, height=3.0)
     ax1.bar(["pairs only", "matching", "true"], accs, color=["0.55", "C2", "k"])
     for x, a in enumerate(accs):
         ax1.text(x, a + 0.02, f"{a:.2f}", ha="center", fontsize=9)
     ax1.set(ylim=(0, 1.1), ylabel=f"accuracy among {n_test} test pairs")
-    rounds = np.arange(1, len(res.evaluations) + 1)
-    ax2.plot(rounds, [p for p, _ in res.evaluations], "o-", label="precision")
-    ax2.plot(rounds, [q for _, q in res.evaluations], "s--", label="recall")
+    rounds = np.arange(1, len(evaluations) + 1)
+    ax2.plot(rounds, [p for p, _ in evaluations], "o-", label="precision")
+    ax2.plot(rounds, [q for _, q in evaluations], "s--", label="recall")
     display.integer_ticks(ax2, "x")
     ax2.set(ylim=(0, 1.05), xlabel="matching round", ylabel="detected pairs")
     ax2.legend(loc="lower right")

