@@ -9,6 +9,7 @@ next. Not part of CI (it executes the book twice, a few minutes); run it before 
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -51,4 +52,6 @@ def main(paths: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", help="chapters to check (default: all)")
+    sys.exit(main(parser.parse_args().notebooks))

@@ -390,7 +390,7 @@ class _BlockedPoint:
     def __init__(self, terms, U, V, memory_budget: int, keep: bool):
         n = U.shape[0]
         rows, fits = block_plan(n, U.dtype.itemsize, memory_budget)
-        self.U, self.V, self.keep = U, V, keep and fits
+        self.U, self.keep = U, keep and fits
         self.blocks = [(i0, min(n, i0 + rows)) for i0 in range(0, n, rows)]
         self.stash = np.empty((n, n), dtype=U.dtype) if self.keep else None
         self.buffer = None if self.keep else np.empty((rows, n), dtype=U.dtype)

@@ -323,10 +323,14 @@ def _anderson_factored(past, r):
     All iterates lie in span(left factors) x span(right factors): with orthonormal bases Q1, Q2 of
     those spans (at most 2 (memory + 1) r columns each) the extrapolation is the dense one applied to
     the small matrices Q1^T M_k Q2 and Q1^T T(M_k) Q2, and the result's top-r SVD lifts back by Q1, Q2.
+    The projected factors need no products: Q1^T G1_k^T is the block of R1 (from the QR of the stacked
+    factors) that belongs to G1_k, and likewise for the others.
     """
-    Q1, _ = np.linalg.qr(np.vstack([a for p in past for a in (p[0], p[2])]).T)
-    Q2, _ = np.linalg.qr(np.vstack([b for p in past for b in (p[1], p[3])]).T)
-    small = [((Q1.T @ g1.T) @ (g2 @ Q2), (Q1.T @ c1.T) @ (c2 @ Q2)) for g1, g2, c1, c2 in past]
+    Q1, R1 = np.linalg.qr(np.vstack([a for p in past for a in (p[0], p[2])]).T)
+    Q2, R2 = np.linalg.qr(np.vstack([b for p in past for b in (p[1], p[3])]).T)
+    r_k = past[0][0].shape[0]
+    blocks = [(R1[:, i:i + r_k], R2[:, i:i + r_k]) for i in range(0, R1.shape[1], r_k)]
+    small = [(a1 @ b1.T, a2 @ b2.T) for (a1, b1), (a2, b2) in zip(blocks[::2], blocks[1::2])]
     U, sigma, V = _anderson([(m, tm - m) for m, tm in small], r)
     root = np.sqrt(sigma)[:, None]
     return root * (Q1 @ U).T, root * (Q2 @ V).T
