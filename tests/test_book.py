@@ -145,6 +145,19 @@ def test_png_bytes_reuses_a_renderer_without_leaving_pixels_of_the_previous_figu
     plt.close("all")
 
 
+def test_png_bytes_at_a_height_that_is_not_a_whole_number_of_pixels():
+    with plt.rc_context(display.HOUSE_STYLE):
+        fig, ax = display.subplots(height=4.6)              # 4.6 * 100 = 459.99999999999994 pixels
+        ax.imshow(np.eye(30))
+        ax.set(title="top", xlabel="bottom")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight")
+    ours, inline = _pixels(explorer.png_bytes(fig)), _pixels(buffer.getvalue())
+    plt.close(fig)
+    assert ours.shape == inline.shape
+    assert np.mean(np.abs(ours - inline).max(axis=-1) > 64) < 0.02   # cell edges of the image may snap
+
+
 def test_png_bytes_falls_back_to_savefig_for_an_artist_outside_the_figure():
     def make():
         fig, ax = plt.subplots(figsize=(3, 2))

@@ -138,7 +138,7 @@ class _ReusedRendererCanvas(FigureCanvasAgg):
     _renderers: dict[tuple, RendererAgg] = {}
 
     def get_renderer(self) -> RendererAgg:
-        width, height = self.figure.bbox.size
+        width, height = self.get_width_height(physical=True)    # as FigureCanvasAgg.get_renderer
         key = (width, height, self.figure.dpi)
         if key not in self._renderers:
             if len(self._renderers) >= 4:      # a few figure sizes per chapter; do not hoard buffers
@@ -166,12 +166,13 @@ def png_bytes(fig: matplotlib.figure.Figure) -> bytes:
         canvas.draw()
         renderer = canvas.get_renderer()
         bbox = fig.get_tightbbox(renderer)
-        width, height = canvas.get_width_height()
+        pixels = np.asarray(renderer.buffer_rgba())
+        height, width = pixels.shape[:2]     # the buffer's size (get_width_height may round differently)
         if (bbox is None or not np.all(np.isfinite(bbox.extents)) or bbox.x0 < 0 or bbox.y0 < 0
                 or bbox.x1 * fig.dpi > width or bbox.y1 * fig.dpi > height):
             fig.set_canvas(original)
             return _savefig_png(fig)    # e.g. a legend outside the figure: savefig enlarges the canvas
-        pixels = np.asarray(renderer.buffer_rgba()).copy()
+        pixels = pixels.copy()
     finally:
         fig.set_canvas(original)
     pad = mpl.rcParams["savefig.pad_inches"]
