@@ -278,6 +278,33 @@ class _ReadableLogLocator(Locator):
         return MaxNLocator(nbins=4).tick_values(vmin, vmax)
 
 
+class _InViewLocator(Locator):
+    """The ticks of ``base`` that lie in the view interval (with a margin), for minor log ticks.
+
+    ``LogLocator`` returns ticks for a decade or two beyond the view; matplotlib draws none of them
+    but builds a tick object (lines and labels) for each, on every new figure. Dropping them gives
+    the same picture with fewer objects to build and lay out (about a fifth of the minor ticks of a
+    typical axis).
+    """
+
+    def __init__(self, base: Locator):
+        self.base = base
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def __call__(self):
+        vmin, vmax = sorted(float(v) for v in self.axis.get_view_interval())
+        locs = np.asarray(self.base())
+        # matplotlib keeps a tick within 1e-10 of the interval width (log units) of the view; the
+        # margin here is far wider, so every tick it would draw is kept
+        return locs[(locs >= vmin * (1 - 1e-6)) & (locs <= vmax * (1 + 1e-6))]
+
+    def tick_values(self, vmin, vmax):
+        return self.base.tick_values(vmin, vmax)
+
+
 def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None) -> None:
     """Labelled ticks on a log-scaled ``axis`` of ``ax``, wherever its range lies.
 
@@ -304,7 +331,7 @@ def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None) -> Non
         else:
             a.set_major_locator(_ReadableLogLocator())
             a.set_major_formatter(FuncFormatter(_tick_label))
-        a.set_minor_locator(LogLocator(subs="auto"))
+        a.set_minor_locator(_InViewLocator(LogLocator(subs="auto")))
         a.set_minor_formatter(NullFormatter())
         # The minor labels are empty strings; hidden, the layout skips measuring them (same picture, and
         # an interactive figure with a log axis redraws about a tenth faster).
