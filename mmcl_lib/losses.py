@@ -502,12 +502,11 @@ class ContrastiveLoss:
             beta *= scale
         return rows, cols, beta
 
-    def _with_regulariser(self, value, dG1, dG2, G1, G2):
-        """Add ``rho/2 ||G1^T G2||_F^2`` and its gradients, if the loss has a regulariser."""
+    def _regulariser_grads(self, dG1, dG2, G1, G2):
+        """Add the gradients of ``rho/2 ||G1^T G2||_F^2``, if the loss has a regulariser."""
         if self.rho is None:
-            return float(value), dG1, dG2
-        return (float(value + self._regulariser(G1, G2)), dG1 + self.rho * (G2 @ G2.T) @ G1,
-                dG2 + self.rho * (G1 @ G1.T) @ G2)
+            return dG1, dG2
+        return dG1 + self.rho * (G2 @ G2.T) @ G1, dG2 + self.rho * (G1 @ G1.T) @ G2
 
     def _regulariser(self, G1, G2):
         # ||G1^T G2||_F^2 = <G1 G1^T, G2 G2^T> (r x r products only)
@@ -548,7 +547,7 @@ class ContrastiveLoss:
         U, V = sim.units(emb)
         budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
         point = _BlockedPoint(self._terms, U, V, budget, keep=True)
-        return LossPoint(self._total(point, G1, G2), point)
+        return LossPoint(self, (G1, G2, X, Y, emb), point)
 
     def weights(self, G1, G2, X, Y) -> np.ndarray:
         """The gradient weights ``beta`` (n x n, all >= 0) at the current similarities (Chapter 2).
@@ -602,17 +601,8 @@ class ContrastiveLoss:
         blocks of b rows. Float32 data (``X`` and ``Y``) give float32 gradients; the per-anchor
         statistics and the value are accumulated in float64.
         """
-        X, Y, G1, G2, emb = self._embed(G1, G2, X, Y)
-        n = X.shape[0]
-        U, V = sim.units(emb)
-        budget = DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
-        point = _BlockedPoint(self._terms, U, V, budget, keep=True)
-        WV, WtU = point.signed_products(V, U)          # dL/ds = -W / n
-        WV *= -1.0 / n
-        WtU *= -1.0 / n
-        value = (point.rows.sum() + point.cols.sum()) / (2 * n)
-        dG1, dG2 = sim.backward_from_units(WV, WtU, emb, X, Y)
-        return self._with_regulariser(value, dG1, dG2, G1, G2)
+        point = self.evaluate(G1, G2, X, Y, memory_budget=memory_budget)
+        return (point.value, *point.grad())
 
     def _dense_value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
         """The unblocked reference: value and gradients through the whole n x n weight matrix (float64)."""
@@ -623,7 +613,9 @@ class ContrastiveLoss:
         np.fill_diagonal(M, -np.diag(M))           # dL/ds = -W/n: beta_ij/n off the diagonal,
                                                    # -beta_ii/n on it (W from _signed_weights)
         dG1, dG2 = sim.backward(M, emb, X, Y)
-        return self._with_regulariser(value, dG1, dG2, G1, G2)
+        if self.rho is not None:
+            value += self._regulariser(G1, G2)
+        return (float(value), *self._regulariser_grads(dG1, dG2, G1, G2))
 
     def grad(self, G1, G2, X, Y) -> tuple[np.ndarray, np.ndarray]:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
@@ -632,19 +624,32 @@ class ContrastiveLoss:
 
 
 class LossPoint:
-    """A loss of the family evaluated at one point ``(G1, G2)``: ``value`` and products with its weights.
+    """A loss of the family evaluated at one point ``(G1, G2)``: ``value``, gradients and products with its weights.
 
+    Made by :meth:`ContrastiveLoss.evaluate` after one pass over the similarities. :meth:`grad` and
+    :meth:`weighted` then cost one more sweep each (none if the n x n weights are kept):
     :meth:`weighted` returns ``W A`` and ``W^T B`` for the signed weight matrix W (``W_ii = beta_ii``,
     ``W_ij = -beta_ij``) with which ``S(beta) = X^T W Y / n``, so ``S(beta) Q = X^T (W (Y Q)) / n``
-    costs thin products only. Computed block by block like :meth:`ContrastiveLoss.value_and_grad`.
-    Made by :meth:`ContrastiveLoss.evaluate`.
+    costs thin products only. A line search that rejects a trial point never pays for its gradient.
 
     Paper: Section 2, the weights beta and S(beta). Book: ``def-weights`` (Chapter 2), ``alg-spectral`` (Chapter 2).
     """
 
-    def __init__(self, value: float, point: _BlockedPoint):
-        self.value = value
-        self._point = point
+    def __init__(self, loss: ContrastiveLoss, args: tuple, point: _BlockedPoint):
+        self._loss, self._args, self._point = loss, args, point
+        G1, G2 = args[:2]
+        self.value = loss._total(point, G1, G2)
+
+    def grad(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(dL/dG1, dL/dG2)`` at this point (as :meth:`ContrastiveLoss.grad`, regulariser included)."""
+        G1, G2, X, Y, emb = self._args
+        n = X.shape[0]
+        U, V = sim.units(emb)
+        WV, WtU = self._point.signed_products(V, U)          # dL/ds = -W / n
+        WV *= -1.0 / n
+        WtU *= -1.0 / n
+        dG1, dG2 = sim.backward_from_units(WV, WtU, emb, X, Y)
+        return self._loss._regulariser_grads(dG1, dG2, G1, G2)
 
     def weighted(self, A=None, B=None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(W A, W^T B)`` for n x k matrices ``A`` and ``B`` (either may be None and is then skipped)."""

@@ -105,13 +105,33 @@ def _line_search(loss, G1, G2, X, Y, f, g1, g2, gn2, t):
     """
     while t > 1e-30:
         C1, C2 = G1 - t * g1, G2 - t * g2
-        fc, c1, c2 = loss.value_and_grad(C1, C2, X, Y)
+        point = _evaluate(loss, C1, C2, X, Y)          # the value; the gradient only if it can be accepted
+        fc = point.value
         decreased = fc <= f - 0.5 * t * gn2
-        flat = fc <= f + 1e-12 * abs(f) and float(np.sum(c1 * c1) + np.sum(c2 * c2)) < gn2
-        if decreased or flat:
-            return t, C1, C2, fc, c1, c2
+        if decreased or fc <= f + 1e-12 * abs(f):
+            c1, c2 = point.grad()
+            if decreased or float(np.sum(c1 * c1) + np.sum(c2 * c2)) < gn2:
+                return t, C1, C2, fc, c1, c2
         t *= 0.5
     return None
+
+
+class _ValueAndGrad:
+    """The point interface (``value``, ``grad()``) for a loss that only offers ``value_and_grad``,
+    such as :class:`~mmcl_lib.graph.MultiPositiveInfoNCE`: both are computed at once."""
+
+    def __init__(self, loss, G1, G2, X, Y):
+        self.value, *self._grads = loss.value_and_grad(G1, G2, X, Y)
+
+    def grad(self):
+        return tuple(self._grads)
+
+
+def _evaluate(loss, G1, G2, X, Y):
+    """``loss.evaluate`` (value first, gradient on demand) or, without it, value and gradient together."""
+    if hasattr(loss, "evaluate"):
+        return loss.evaluate(G1, G2, X, Y)
+    return _ValueAndGrad(loss, G1, G2, X, Y)
 
 
 def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e-6,
