@@ -311,3 +311,13 @@ def test_html_table_rejects_ragged_rows_and_bad_alignment():
 
 def test_pm_formats():
     assert display.pm(0.5, 0.01234, ".2f") == f"0.50{display.NBSP}±{display.NBSP}0.01"
+
+
+def test_log_ticks_without_minor_ticks_keep_the_labelled_major_ones():
+    _fig, ax = plt.subplots()
+    ax.plot([1e-7, 3.0], [1, 2])
+    display.log_ticks(ax, "x", minor=False)
+    ax.set_xlim(1e-7, 3.0)
+    ax.figure.canvas.draw()
+    assert ax.xaxis.get_minorticklocs().size == 0
+    assert len(_labels(ax)) >= 2

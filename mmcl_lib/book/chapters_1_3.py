@@ -109,5 +109,5 @@ def gradient_path_figure(weights, sigma, r: int, path, dist, *, t: int, n_iter: 
     axes["d"].plot(path, dist, "o-", ms=3)
     axes["d"].set(xlim=(0, n_iter), ylim=(1e-7, 3), xlabel="iteration", ylabel="sin-theta",
                   title=f"distance to SVD (GD stops at {n_iter})")
-    display.log_ticks(axes["d"], "y")
+    display.log_ticks(axes["d"], "y", minor=False)             # eight decades: the powers of ten suffice
     return fig

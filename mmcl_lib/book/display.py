@@ -38,6 +38,7 @@ from matplotlib.ticker import (
     LogLocator,
     MaxNLocator,
     NullFormatter,
+    NullLocator,
 )
 
 try:  # the book build and a kernel with myst-nb installed
@@ -305,14 +306,15 @@ class _InViewLocator(Locator):
         return self.base.tick_values(vmin, vmax)
 
 
-def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None) -> None:
+def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None, *, minor: bool = True) -> None:
     """Labelled ticks on a log-scaled ``axis`` of ``ax``, wherever its range lies.
 
     matplotlib's default labels only powers of ten, so an axis spanning less than a decade
     shows one tick label or none. With ``values`` the ticks are exactly those values (e.g. the
     grid of a sweep); otherwise a locator chooses 1-2-5 style values that adapt to the final
-    limits. Tick labels are plain numbers (``0.05``, ``2000``); minor ticks stay unlabelled.
-    Sets the axis to log scale if it is not already.
+    limits. Tick labels are plain numbers (``0.05``, ``2000``); minor ticks stay unlabelled, and
+    ``minor=False`` leaves them out (an axis over many decades reads as well without them and an
+    interactive figure redraws faster). Sets the axis to log scale if it is not already.
 
     Raises
     ------
@@ -331,7 +333,7 @@ def log_ticks(ax, axis: str = "x", values: Sequence[float] | None = None) -> Non
         else:
             a.set_major_locator(_ReadableLogLocator())
             a.set_major_formatter(FuncFormatter(_tick_label))
-        a.set_minor_locator(_InViewLocator(LogLocator(subs="auto")))
+        a.set_minor_locator(_InViewLocator(LogLocator(subs="auto")) if minor else NullLocator())
         a.set_minor_formatter(NullFormatter())
         # The minor labels are empty strings; hidden, the layout skips measuring them (same picture, and
         # an interactive figure with a log axis redraws about a tenth faster).
