@@ -295,42 +295,32 @@ class _ExactState:
 # --------------------------------------------------------------------------- spectral solver, thin products
 
 class _ThinState:
-    """What the Krylov spectral step needs at one point: ``S G2^T`` and ``S^T G1^T`` (never ``S``
-    itself, from one sweep over the weights of the evaluated point), and the squared gradient norm."""
+    """What the Krylov spectral step needs at one point, from two sweeps over the weights of the
+    evaluated point (never ``S`` itself): the Krylov basis ``Q = orth[G2^T, S^T G1^T, random]``, the
+    gamma-independent products ``M Q`` and ``S Q``, and the squared gradient norm.
+
+    Sweep 1 gives ``S^T G1^T = Y^T W^T (X G1^T) / n``; sweep 2 applies W to ``Y [G2^T, Q_new]`` at once
+    (the weights are read once per sweep, which is what these products cost). The first r columns of Q
+    span G2^T, so ``S Q[:, :r]`` follows from ``W H`` (H = Y G2^T) and the QR's R.
+    """
 
     def __init__(self, X, Y, G1, G2, point, rho, rng):
-        n = X.shape[0]
-        self.X, self.Y, self.G1, self.G2, self.point, self.rho, self.n, self.rng = X, Y, G1, G2, point, rho, n, rng
-        self.WH, WtF = point.weighted(A=Y @ G2.T, B=X @ G1.T)
-        self.SG2 = X.T @ self.WH / n                                # S G2^T   (d1 x r)
-        self.StG1 = Y.T @ WtF / n                                   # S^T G1^T (d2 x r)
-        g1 = rho * (G2 @ G2.T) @ G1 - self.SG2.T                    # G2 (rho M - S)^T
-        g2 = rho * (G1 @ G1.T) @ G2 - self.StG1.T                   # G1 (rho M - S)
+        n, r = X.shape[0], G2.shape[0]
+        self.rho = rho
+        StG1 = Y.T @ point.weighted(B=X @ G1.T)[1] / n                     # S^T G1^T (d2 x r)
+        probe = rng.standard_normal((G2.shape[1], r))
+        Q, R = np.linalg.qr(np.hstack([G2.T, StG1, probe]))
+        WH, WYQ2 = np.hsplit(point.weighted(A=np.hstack([Y @ G2.T, Y @ Q[:, r:]]))[0], [r])
+        SG2 = X.T @ WH / n                                                  # S G2^T   (d1 x r)
+        WYQ1 = np.linalg.solve(R[:r, :r].T, WH.T).T                         # Q[:, :r] = G2^T R11^{-1}
+        self.basis = Q, G1.T @ (G2 @ Q), X.T @ np.hstack([WYQ1, WYQ2]) / n  # Q, M Q, S Q
+        g1 = rho * (G2 @ G2.T) @ G1 - SG2.T                                 # G2 (rho M - S)^T
+        g2 = rho * (G1 @ G1.T) @ G2 - StG1.T                                # G1 (rho M - S)
         self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
-        self._basis = None
-
-    def prepare(self):
-        """The Krylov basis Q = orth[G2^T, S^T G1^T, random] and the gamma-independent products M Q, S Q.
-
-        The first r columns of Q span G2^T, so S applied to them reuses ``W H`` (H = Y G2^T): only the
-        r + r new directions cost products with the weights (a second sweep).
-        """
-        if self._basis is None:
-            r = self.G2.shape[0]
-            probe = self.rng.standard_normal((self.G2.shape[1], r))
-            Q, R = np.linalg.qr(np.hstack([self.G2.T, self.StG1, probe]))
-            # Q[:, :r] = G2^T R11^{-1}, so W Y Q[:, :r] = (W H) R11^{-1}
-            WYQ1 = np.linalg.solve(R[:r, :r].T, self.WH.T).T
-            WYQ2 = self.point.weighted(A=self.Y @ Q[:, r:])[0]
-            SQ = self.X.T @ np.hstack([WYQ1, WYQ2]) / self.n
-            MQ = self.G1.T @ (self.G2 @ Q)
-            self._basis = Q, MQ, SQ
-            self.point = None                                       # its weights are no longer needed
-        return self._basis
 
     def candidate(self, gamma, r):
         """Lemma 2.1's balanced minimiser for the top-r Ritz approximation of (1 - gamma) rho M + gamma S."""
-        Q, MQ, SQ = self.prepare()
+        Q, MQ, SQ = self.basis
         P = (1.0 - gamma) * self.rho * MQ + gamma * SQ
         U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
         scale = np.sqrt(sigma[:r] / self.rho)[:, None]
