@@ -20,6 +20,7 @@ import sys
 import matplotlib.pyplot as plt
 
 import _common as C
+from mmcl_lib.book.display import log_ticks
 
 D, R, TAU = 256, 64, 0.5
 
@@ -115,9 +116,10 @@ def plot(ns, res, kinds, dtype):
     for ax, ylabel in zip(axes, ("time per call (s)", "peak RSS (GiB)")):
         ax.set_xticks(ns, [str(n) for n in ns], minor=False)
         ax.set_xticks([], minor=True)
+        log_ticks(ax, "y")                       # labelled ticks wherever the range lies
         ax.set(xlabel="n (batch size)", ylabel=ylabel)
         ax.grid(True, which="both", alpha=0.3)
-    axes[1].legend(fontsize=8)
+        ax.legend(fontsize=8)
     fig.suptitle(f"CLIP loss + gradients, d = {D}, r = {R}, {dtype}; missing points ran out of memory", fontsize=10)
     C.save_figure(fig, f"large_n_{dtype}.png")
 
