@@ -20,6 +20,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from mmcl_lib.book.files import savefig_atomic, write_atomic
@@ -34,6 +35,27 @@ def timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+def blocked_floor(G1, G2, X, Y, rows: int, recompute: bool = False):
+    """The products of CLIP loss + gradients alone, as a callable: embeddings F = X G1^T, H = Y G2^T,
+    then per block of ``rows`` rows s_I = F_I H^T (twice if ``recompute``, as a method that never holds
+    the n x n matrix must), s_I H and s_I^T F_I (added into place by BLAS), and back to G1 and G2.
+    Reused arrays, like the library's blocked path; no element-wise work."""
+    n = X.shape[0]
+    gemm = get_blas_funcs("gemm", (X,))
+
+    def run():
+        F, H = X @ G1.T, Y @ G2.T
+        dF, dH_t = np.empty_like(F), np.zeros_like(H).T
+        buf = np.empty((rows, n), dtype=X.dtype)
+        for i in range(0, n, rows):
+            s = buf[:min(rows, n - i)]
+            for _ in range(2 if recompute else 1):
+                np.matmul(F[i:i + rows], H.T, out=s)
+            np.matmul(s, H, out=dF[i:i + rows])
+            dH_t = gemm(1.0, F[i:i + rows].T, s.T, beta=1.0, c=dH_t, trans_b=1, overwrite_c=1)
+        return dF.T @ X, dH_t @ Y
+    return run
 
 def alternate(fns: dict, repeats: int, warmup: int = 1) -> dict[str, np.ndarray]:
     """Time each callable of ``fns`` ``repeats`` times, interleaved (a, b, c, a, b, c, ...).

@@ -42,8 +42,6 @@ def child(kind: str, n: int, dtype: str, cap_gib: float, threads: int) -> dict:
         if kind == "mmcl":
             import tracemalloc
 
-            from scipy.linalg.blas import get_blas_funcs
-
             from mmcl_lib.losses import DEFAULT_MEMORY_BUDGET, block_plan, clip
             loss = clip(TAU)
             call = lambda: loss.value_and_grad(G1, G2, X, Y)  # noqa: E731
@@ -54,22 +52,8 @@ def child(kind: str, n: int, dtype: str, cap_gib: float, threads: int) -> dict:
             tracemalloc.stop()
 
             rows = block_plan(n, np.dtype(dtype).itemsize, DEFAULT_MEMORY_BUDGET)[0]
-            gemm = get_blas_funcs("gemm", (X,))
-
-            def floor(recompute):
-                """The products alone, in the library's blocks with reused arrays: s_I = F_I H^T (twice
-                if ``recompute``: a bounded-memory method needs s in both passes), s_I H and s_I^T F_I."""
-                Fm, Hm = X @ G1.T, Y @ G2.T
-                dF, dH_t = np.empty_like(Fm), np.zeros_like(Hm).T
-                buf = np.empty((rows, n), dtype=dtype)
-                for i in range(0, n, rows):
-                    s = buf[:min(rows, n - i)]
-                    for _ in range(2 if recompute else 1):
-                        np.matmul(Fm[i:i + rows], Hm.T, out=s)
-                    np.matmul(s, Hm, out=dF[i:i + rows])
-                    dH_t = gemm(1.0, Fm[i:i + rows].T, s.T, beta=1.0, c=dH_t, trans_b=1, overwrite_c=1)
-                return dF.T @ X, dH_t @ Y
-            times = C.alternate({"time": call, "floor": lambda: floor(False), "floor4": lambda: floor(True)},
+            floor, floor4 = (C.blocked_floor(G1, G2, X, Y, rows, recompute) for recompute in (False, True))
+            times = C.alternate({"time": call, "floor": floor, "floor4": floor4},
                                 repeats=repeats(n), warmup=0)
             out.update({k: float(v.min()) for k, v in times.items()})
         else:

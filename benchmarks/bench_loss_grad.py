@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import _common as C
-from mmcl_lib.losses import clip
+from mmcl_lib.losses import DEFAULT_MEMORY_BUDGET, block_plan, clip
 
 D, R, TAU = 512, 64, 0.5
 
@@ -52,18 +52,6 @@ def torch_clip_value_and_grad(tau: float, dtype):
     return setup
 
 
-def matmul_floor(G1, G2, X, Y):
-    """The unavoidable products of loss + gradients, with a stand-in n x n weight matrix M."""
-    M = np.full((X.shape[0], X.shape[0]), 1.0 / X.shape[0])
-
-    def run():
-        F, H = X @ G1.T, Y @ G2.T
-        s = F @ H.T
-        dF, dH = M @ H, M.T @ F
-        return s, dF.T @ X, dH.T @ Y
-    return run
-
-
 def check_agreement(loss, G1, G2, X, Y, tol: float = 1e-10) -> dict:
     """Assert that mmcl_lib and PyTorch float64 agree on value and gradients; return the errors."""
     v, g1, g2 = loss.value_and_grad(G1, G2, X, Y)
@@ -86,7 +74,7 @@ def bench(ns, repeats):
                "mmcl32": lambda: loss.value_and_grad(*f32),
                "torch64": torch_clip_value_and_grad(TAU, torch.float64)(G1, G2, X, Y),
                "torch32": torch_clip_value_and_grad(TAU, torch.float32)(G1, G2, X, Y),
-               "floor": matmul_floor(G1, G2, X, Y)}
+               "floor": C.blocked_floor(G1, G2, X, Y, block_plan(n, 8, DEFAULT_MEMORY_BUDGET)[0])}
         reps = repeats if n <= 1024 else max(5, (2 * repeats) // 3)
         t = C.alternate(fns, reps)
         med = {k: float(np.median(v)) for k, v in t.items()}
@@ -134,7 +122,8 @@ def main():
         f"gradients, d1 = d2 = {D}, r = {R}. Median wall times in ms over the runs shown, the four "
         "contenders run alternately in one process. *floor* = the seven matrix products that loss + "
         "gradients cannot avoid (embeddings, similarities, the two products carrying dL/ds back to "
-        "the embeddings, the two products giving dL/dG), plain NumPy float64. Ratios > 1 in the "
+        "the embeddings, the two products giving dL/dG), float64, in the library's row blocks with reused "
+        "arrays (`_common.blocked_floor`, the same floor as `bench_large.py`). Ratios > 1 in the "
         "`torch/mmcl` columns mean mmcl_lib is faster; targets are judged on medians, and the ratios of the "
         "fastest runs (torch f64 / mmcl, mmcl / floor) are shown because load bursts on a shared machine "
         "inflate some runs by several times. The last column is the largest relative "
