@@ -28,7 +28,7 @@ from mmcl_lib.book.files import savefig_atomic, write_atomic
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_MD = Path(os.environ.get("MMCL_BENCH_RESULTS", HERE / "RESULTS.md"))   # another file for trial runs
-RESULTS_DIR = HERE / "results"
+RESULTS_DIR = RESULTS_MD.parent / "results"        # figures go next to the results file
 
 def timed(fn) -> float:
     """Wall time of one call of ``fn()`` in seconds."""
