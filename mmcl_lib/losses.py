@@ -390,7 +390,7 @@ class _BlockedPoint:
     def __init__(self, terms, U, V, memory_budget: int, keep: bool):
         n = U.shape[0]
         rows, fits = block_plan(n, U.dtype.itemsize, memory_budget)
-        self.U, self.keep = U, keep and fits
+        self.U, self.V, self.keep = U, V, keep and fits
         self.blocks = [(i0, min(n, i0 + rows)) for i0 in range(0, n, rows)]
         self.stash = np.empty((n, n), dtype=U.dtype) if self.keep else None
         self.buffer = None if self.keep else np.empty((rows, n), dtype=U.dtype)
@@ -644,8 +644,7 @@ class LossPoint:
         """``(dL/dG1, dL/dG2)`` at this point (as :meth:`ContrastiveLoss.grad`, regulariser included)."""
         G1, G2, X, Y, emb = self._args
         n = X.shape[0]
-        U, V = sim.units(emb)
-        WV, WtU = self._point.signed_products(V, U)          # dL/ds = -W / n
+        WV, WtU = self._point.signed_products(self._point.V, self._point.U)   # dL/ds = -W / n
         WV *= -1.0 / n
         WtU *= -1.0 / n
         dG1, dG2 = sim.backward_from_units(WV, WtU, emb, X, Y)

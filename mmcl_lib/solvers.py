@@ -310,7 +310,7 @@ class _ThinState:
         StG1 = Y.T @ point.weighted(B=X @ G1.T)[1] / n                     # S^T G1^T (d2 x r)
         probe = rng.standard_normal((G2.shape[1], r))
         Q, R = np.linalg.qr(np.hstack([G2.T, StG1, probe]))
-        WH, WYQ2 = np.hsplit(point.weighted(A=np.hstack([Y @ G2.T, Y @ Q[:, r:]]))[0], [r])
+        WH, WYQ2 = np.hsplit(point.weighted(A=Y @ np.hstack([G2.T, Q[:, r:]]))[0], [r])
         SG2 = X.T @ WH / n                                                  # S G2^T   (d1 x r)
         WYQ1 = np.linalg.solve(R[:r, :r].T, WH.T).T                         # Q[:, :r] = G2^T R11^{-1}
         self.basis = Q, G1.T @ (G2 @ Q), X.T @ np.hstack([WYQ1, WYQ2]) / n  # Q, M Q, S Q
