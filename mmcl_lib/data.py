@@ -2,7 +2,8 @@
 
 ``x_i = U1 z_i + xi_i`` and ``y_i = U2 z~_i + xi~_i`` with orthonormal loadings ``U1`` (d1 x r),
 ``U2`` (d2 x r), latent covariance ``Sigma_z`` and independent, possibly heteroskedastic, noises.
-A fraction ``eta`` of the pairs is correctly matched (``z~_i = z_i``); in the others ``z~_i`` is an
+A fraction ``eta`` of the pairs is correctly matched (``z~_i = z_i``; or, with
+``clean_count="binomial"``, each pair with probability ``eta``, Chapter 8); in the others ``z~_i`` is an
 independent draw. Then ``E[x y^T] = eta U1 Sigma_z U2^T``: noise and wrong pairs add no bias.
 
 Chapter 4's counter-example breaks the independence of the two noises: with ``noise_corr`` the k-th
@@ -191,14 +192,28 @@ class LatentFactorModel:
         Y = Z2 @ self.U2.T + E2 * self.noise_std2
         return X, Y
 
-    def sample(self, n: int, rng: np.random.Generator, *, eta: float = 1.0) -> PairedSample:
-        """Draw n pairs of which ``round(eta * n)`` (chosen at random) are correctly matched."""
+    def sample(self, n: int, rng: np.random.Generator, *, eta: float = 1.0,
+               clean_count: str = "fixed") -> PairedSample:
+        """Draw n pairs, a fraction ``eta`` of them correctly matched.
+
+        ``clean_count="fixed"`` (default; a fraction of the sample, as in the paper's Section 3
+        and Chapters 3-4): exactly ``round(eta * n)`` pairs, chosen at random, are correct. ``clean_count="binomial"``: each
+        pair is correct independently with probability ``eta`` (a Bernoulli coin), so the number
+        of correct pairs is Binomial(n, eta) (Pareek, Oh and Du (2025), Section 3.1, Assumption 1;
+        Chapter 8). The two differ by O(sqrt(n)) correct pairs, a relative change of
+        O(1/sqrt(eta n)) in the signal. Either way a wrong pair's second latent is an independent
+        draw of the latent law.
+        """
         n = check.integer(n, "n", low=2)
         eta = check.fraction(eta, "eta")
         rng = check.generator(rng)
+        check.one_of(clean_count, ("fixed", "binomial"), "clean_count")
         Z = self._latents(n, rng)
-        matched = np.zeros(n, dtype=bool)
-        matched[rng.choice(n, size=int(round(eta * n)), replace=False)] = True
+        if clean_count == "binomial":
+            matched = rng.random(n) < eta
+        else:
+            matched = np.zeros(n, dtype=bool)
+            matched[rng.choice(n, size=int(round(eta * n)), replace=False)] = True
         Z2 = np.where(matched[:, None], Z, self._latents(n, rng))
         X, Y = self._observe(Z, Z2, rng)
         return PairedSample(X, Y, matched, Z)

@@ -77,3 +77,29 @@ def test_heteroskedastic_std_profile():
     np.testing.assert_allclose(data.heteroskedastic_std(5, 2.0), 2.0)
     with pytest.raises(ValueError, match="ratio"):
         data.heteroskedastic_std(5, 1.0, 0.5)
+
+
+def test_binomial_clean_count_draws_independent_coins():
+    """clean_count="binomial" (Chapter 8's corruption model): each pair is clean with probability eta."""
+    model = data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(3), noise_std1=0.0)
+    n, eta, draws = 200, 0.3, 400
+    rng = np.random.default_rng(4)
+    counts = np.array([model.sample(n, rng, eta=eta, clean_count="binomial").matched.sum()
+                       for _ in range(draws)])
+    mean, var = n * eta, n * eta * (1 - eta)                     # Binomial(n, eta)
+    assert abs(counts.mean() - mean) < 4 * np.sqrt(var / draws)  # 4 standard errors
+    assert abs(counts.var() / var - 1) < 4 * np.sqrt(2 / draws)  # chi-square: relative sd sqrt(2/draws)
+    # noiseless, so U2^T y is the second latent: equal to z on clean pairs, independent of it otherwise
+    s = model.sample(20_000, rng, eta=eta, clean_count="binomial")
+    latent2 = s.Y @ model.U2
+    np.testing.assert_allclose(latent2[s.matched], s.Z[s.matched], atol=1e-12)
+    corrupted = ~s.matched
+    corr = np.corrcoef(latent2[corrupted, 0], s.Z[corrupted, 0])[0, 1]
+    assert abs(corr) < 4 / np.sqrt(corrupted.sum())
+    assert model.sample(n, rng, eta=eta).matched.sum() == round(eta * n)     # the default is unchanged
+
+
+def test_clean_count_must_be_named():
+    model = data.LatentFactorModel.random(4, 3, 2, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="clean_count must be one of"):
+        model.sample(10, np.random.default_rng(1), clean_count="poisson")
