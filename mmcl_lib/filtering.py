@@ -61,7 +61,8 @@ def scores(X, Y, A) -> np.ndarray:
     """The score ``x_i^T A y_i`` of every pair (length n), for a d1 x d2 matrix ``A``.
 
     Paper: Pareek, Oh and Du (2025), Section 6.1 and Appendix G (the scoring function
-    ``S(x, x~; A) = x^T A x~``). Book: ``def-pair-score`` (Chapter 8).
+    ``S(x, x~; A) = x^T A x~``).
+    Book: Chapter 8; the similarity scores of ``sec-unpaired-detection`` (Chapter 5).
     """
     X, Y = check.paired(X, Y, min_samples=1)
     A = check.as_matrix(A, "A", rows=X.shape[1], cols=Y.shape[1])
@@ -75,7 +76,8 @@ def teacher_scores(X, Y, G1, G2) -> np.ndarray:
     ``(eta / rho) U1 U2^T``: the teacher score tends to ``eta / rho`` times the true-loading score,
     and a positive factor does not change which pairs rank highest.
 
-    Paper: Pareek, Oh and Du (2025), Section 6.1 (the teacher's similarity). Book: ``def-pair-score`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 6.1 (the teacher's similarity).
+    Book: Chapter 8; the similarity scores of ``sec-unpaired-detection`` (Chapter 5).
     """
     X, Y = check.paired(X, Y, min_samples=1)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
@@ -88,7 +90,8 @@ def true_loading_scores(X, Y, U1, U2) -> np.ndarray:
     In the corruption model its law is a mixture of a clean component (mean r) and a corrupted one
     (mean 0); see :func:`score_moments`.
 
-    Paper: Pareek, Oh and Du (2025), Section 6.1 (the oracle score) and Remark 6.1. Book: ``def-pair-score`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 6.1 (the oracle score) and Remark 6.1.
+    Book: Chapter 8; the similarity scores of ``sec-unpaired-detection`` (Chapter 5).
     """
     X, Y = check.paired(X, Y, min_samples=1)
     U1 = check.as_matrix(U1, "U1", rows=X.shape[1])
@@ -119,7 +122,8 @@ def _one_rule(threshold, fraction) -> tuple[float | None, float | None]:
 def kept_count(m: int, fraction: float) -> int:
     """How many of ``m`` pairs a kept fraction keeps: ``floor(fraction * m + 1/2)``, at least 1.
 
-    Paper: Pareek, Oh and Du (2025), Appendix H (kept fraction). Book: ``def-keep-rules`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Appendix H (kept fraction).
+    Book: Chapter 8; the top-score rule of ``sec-unpaired-detection`` (Chapter 5).
     """
     m = check.integer(m, "m")
     fraction = check.fraction(fraction, "fraction")
@@ -134,7 +138,7 @@ def keep(scores, *, threshold: float | None = None, fraction: float | None = Non
     :func:`kept_count` pairs, the highest scores; ties at the boundary go to the earlier pair.
 
     Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1 (step 2) and Appendix H (kept fraction).
-    Book: ``def-keep-rules`` (Chapter 8).
+    Book: Chapter 8; the top-score rule of ``sec-unpaired-detection`` (Chapter 5).
     """
     s = check.as_vector(scores, "scores")
     if s.size < 1:
@@ -160,7 +164,8 @@ class FilterResult:
     kept fraction, the lowest kept score; ``None`` for :func:`clean_only`). ``teacher``: the
     teacher's ``(G1, G2)``, or ``None`` for the reference filters.
 
-    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1. Book: ``alg-train-filter-train`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1.
+    Book: Chapter 8; ``lem-svd`` (Chapter 2) and the teacher of ``def-teacher`` (Chapter 6).
     """
 
     G1: np.ndarray
@@ -212,7 +217,7 @@ def mean_singular_value(G1, G2) -> float:
     ``theta * mean_singular_value`` on the teacher's score.
 
     Paper: Pareek, Oh and Du (2025), Section 6.2 (thresholds 0 and r eta / (2 rho) in teacher units).
-    Book: ``alg-train-filter-train`` (Chapter 8).
+    Book: Chapter 8; ``lem-svd`` (Chapter 2) and the teacher of ``def-teacher`` (Chapter 6).
     """
     G1 = check.as_matrix(G1, "G1")
     G2 = check.as_matrix(G2, "G2", rows=G1.shape[0])
@@ -233,7 +238,8 @@ def filter_with_teacher(X, Y, r: int, teacher, *, threshold: float | None = None
     teacher; so the paper's thresholds 0 and r/2 become 0 and ``r eta / (2 rho)``), or
     ``"teacher"`` for the teacher's score as it is. A ``fraction`` needs no units.
 
-    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1 (steps 2-3) and Section 6.2. Book: ``alg-train-filter-train`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1 (steps 2-3) and Section 6.2.
+    Book: Chapter 8; ``lem-svd`` (Chapter 2) and the teacher of ``def-teacher`` (Chapter 6).
     """
     X, Y = check.paired(X, Y)
     r = check.rank(r, X.shape[1], Y.shape[1])
@@ -264,7 +270,8 @@ def train_filter_train(X, Y, r: int, *, threshold: float | None = None, fraction
     Returns a :class:`FilterResult` whose masks index all n input pairs. With ``threshold=-inf`` or
     ``fraction=1`` the student is the closed form on all candidates (on all pairs if ``split=False``).
 
-    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1; Appendix H (kept fraction). Book: ``alg-train-filter-train`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 5, Algorithm 1; Appendix H (kept fraction).
+    Book: Chapter 8; ``lem-svd`` (Chapter 2) and the teacher of ``def-teacher`` (Chapter 6).
     """
     X, Y = check.paired(X, Y)
     r = check.rank(r, X.shape[1], Y.shape[1])
@@ -291,7 +298,7 @@ def true_loading_filter(X, Y, r: int, U1, U2, *, threshold: float | None = None,
     The threshold is on the true-loading score itself (the paper's thresholds 0 and r/2).
 
     Paper: Pareek, Oh and Du (2025), Section 6.1 and Remark 6.1 (the oracle that knows U, U~); Figure 1b.
-    Book: ``sec-filtering-references`` (Chapter 8).
+    Book: Chapter 8; ``lem-svd`` (Chapter 2), ``sec-one-over-eta`` (Chapter 4).
     """
     X, Y = check.paired(X, Y)
     r = check.rank(r, X.shape[1], Y.shape[1])
@@ -306,7 +313,8 @@ def clean_only(X, Y, r: int, matched, *, rho: float = 1.0) -> FilterResult:
 
     ``matched`` is the boolean mask of clean pairs (``PairedSample.matched``).
 
-    Paper: Pareek, Oh and Du (2025), Remark 6.1 (the oracle that knows each coin). Book: ``sec-filtering-references`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Remark 6.1 (the oracle that knows each coin).
+    Book: Chapter 8; ``lem-svd`` (Chapter 2), ``sec-one-over-eta`` (Chapter 4).
     """
     X, Y = check.paired(X, Y)
     r = check.rank(r, X.shape[1], Y.shape[1])
@@ -327,7 +335,8 @@ def max_modality_error(G1, G2, U1, U2) -> float:
     the sum, reproduces its Table 1). The book's metric elsewhere is modality 1 alone,
     :func:`mmcl_lib.metrics.subspace_error` ``(G1, U1)``; Chapter 8 reports both.
 
-    Paper: Pareek, Oh and Du (2025), Section 3.2, Definition 1 (reconstructed form). Book: ``def-filtering-error`` (Chapter 8).
+    Paper: Pareek, Oh and Du (2025), Section 3.2, Definition 1 (reconstructed form).
+    Book: Chapter 8; ``def-sin-theta`` (Chapter 3).
     """
     return max(subspace_error(G1, U1), subspace_error(G2, U2))
 
@@ -336,7 +345,11 @@ def max_modality_error(G1, G2, U1, U2) -> float:
 
 @dataclass(frozen=True)
 class ScoreMoments:
-    """Means and variances of the true-loading score of a clean and of a corrupted pair."""
+    """Means and variances of the true-loading score of a clean and of a corrupted pair (:func:`score_moments`).
+
+    Paper: Pareek, Oh and Du (2025), Section 6.1 and Appendix F. Book: Chapter 8; the model of
+    ``def-latent-factor-model`` (Chapter 3).
+    """
 
     mean_clean: float
     var_clean: float
@@ -354,7 +367,7 @@ def score_moments(r: int, noise_std1: float, noise_std2: float) -> ScoreMoments:
     (``s^2 = 1/gamma``).
 
     Paper: Pareek, Oh and Du (2025), Section 6.1 and Appendix F (the laws D_1 and D_0; the variances
-    in the form we reconstruct). Book: ``prop-score-moments`` (Chapter 8).
+    in the form we reconstruct). Book: Chapter 8; the model of ``def-latent-factor-model`` (Chapter 3).
     """
     r = check.integer(r, "r")
     v1 = check.nonnegative(noise_std1, "noise_std1") ** 2
@@ -460,7 +473,9 @@ def filtered_population_cross_covariance(model, eta: float, rng: np.random.Gener
     there, not a result of the paper). ``draws`` clean and ``draws`` corrupted pairs are drawn.
 
     Paper: Pareek, Oh and Du (2025), Section 6.2 and Appendix G (isotropic noise; the exact
-    conditional form is derived here). Book: ``prop-filtered-target`` (Chapter 8).
+    conditional form is derived here).
+    Book: Chapter 8;
+    ``lem-population-cross-covariance`` (Chapter 3), heteroskedastic noise in ``sec-baselines`` (Chapter 4).
     """
     model = _model(model)
     sample, w, _ = _conditional_weights(model, eta, rng, threshold, fraction, draws)
@@ -496,7 +511,7 @@ def filtered_first_order_error(model, n: int, eta: float, rng: np.random.Generat
     teacher filter this ignores the teacher's own error (accurate at high signal-to-noise only).
 
     Paper: not in the paper (derived here; the bound it refines is Pareek, Oh and Du (2025),
-    Section 6.2). Book: ``prop-filtered-first-order`` (Chapter 8).
+    Section 6.2). Book: Chapter 8; ``prop-first-order-error`` (Chapter 3).
     """
     model = _model(model)
     n = check.integer(n, "n", low=2)

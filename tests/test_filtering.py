@@ -9,6 +9,8 @@ from scipy.special import gammaln
 from mmcl_lib import baselines, data, filtering, spectral
 from mmcl_lib.metrics import subspace_error
 
+pytestmark = pytest.mark.usefixtures("one_blas_thread")   # many small products
+
 
 def paper_model(seed, d1=6, d2=5, r=3, s1=0.5, s2=None):
     """The corruption model's loadings and isotropic noise (Sigma_z = I)."""
@@ -306,3 +308,22 @@ def test_bad_inputs_raise_clear_errors():
         filtering.filtered_population_cross_covariance("model", 0.5, rng, threshold=0.0)
     with pytest.raises(ValueError, match="noise_std1"):
         filtering.score_moments(3, -1.0, 0.5)
+
+
+def test_true_loading_filter_is_eta_free_at_small_eta_and_beats_the_clean_pairs():
+    model = paper_model(25, d1=10, d2=8, r=4, s1=0.01)
+    n, errors = 20_000, {}
+    for eta in (0.01, 0.002):
+        rows = []
+        for seed in range(6):
+            s = corrupted_sample(model, n, eta, 200 + seed)
+            filtered = filtering.true_loading_filter(s.X, s.Y, 4, model.U1, model.U2, threshold=0.0)
+            clean = filtering.clean_only(s.X, s.Y, 4, s.matched)
+            G = spectral.closed_form_mmcl(s.X, s.Y, 4)
+            rows.append([subspace_error(M, model.U1) for M in (filtered.G1, clean.G1, G[0])])
+        errors[eta] = np.sqrt(np.mean(np.square(rows), axis=0))          # RMS over seeds
+    filtered_ratio = errors[0.002][0] / errors[0.01][0]
+    assert abs(filtered_ratio - 1) < 0.15                    # eta five times smaller, error unchanged
+    assert errors[0.002][1] / errors[0.01][1] > 1.8          # clean pairs only: ~ sqrt(5) = 2.24
+    assert errors[0.002][0] < errors[0.002][1] / 3           # the filter beats the clean-only oracle
+    assert errors[0.01][2] > 10 * errors[0.01][0]            # and no filtering by far
