@@ -259,11 +259,6 @@ def predicted_rates(etas: Sequence[float], n: int, *, d1: int = 10, d2: int = 8,
     return {key: np.array(v) for key, v in out.items()}
 
 
-def _style(ax_plot, x, y, method: str, **kwargs):
-    label, color, marker, ls = STYLE[method]
-    return ax_plot(x, y, marker=marker, ls=ls, color=color, label=label, **kwargs)
-
-
 def plot_rates(result: SweepResult, n: int, *, metric: str = "_m1", predicted: Mapping | None = None,
                methods: Sequence[str] = METHODS):
     """Chapter 8, ``fig-filtering-rates``: error against eta (log-log) for every method.
