@@ -59,7 +59,7 @@ def test_denoising_recovers_a_clean_block_graph_exactly():
 
 
 def test_denoising_repairs_a_noisy_block_graph():
-    # 3 blocks of 50: block signal (1 - 2p) n/k = 30 against noise ~ 2 sqrt(n p (1-p)) ~ 10
+    # 3 blocks of 50: block signal (1 - 2p) n/k = 30, far above the threshold sqrt(n p (1 - p)) ~ 4.9
     rng = np.random.default_rng(3)
     T = graph.class_graph(block_labels(150, 3, rng), block_labels(150, 3, rng))
     noisy = graph.corrupt_graph(T, 0.2, rng)
