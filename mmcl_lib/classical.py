@@ -11,8 +11,9 @@ each modality with its embedding).
 All four maximise the same cross-covariance ``w1^T Sigma_xy w2``; they differ in the constraint, that
 is, in how each modality is whitened first (Chapter 7, "Same objective, different whitening"):
 
-- PLS-SVD: ``||w1|| = ||w2|| = 1``, no whitening. Its subspaces are the top-r singular subspaces of
-  the centred cross-covariance, the closed-form MMCL minimiser of Lemma 2.1 (Chapter 2).
+- PLS-SVD (Tucker's inter-battery factor analysis): ``||w1|| = ||w2|| = 1``, no whitening. Its
+  subspaces are the top-r singular subspaces of the centred cross-covariance, the closed-form MMCL
+  minimiser of Lemma 2.1 (Chapter 2).
 - CCA (Hotelling): ``w_k^T Sigma_kk w_k = 1``, full whitening.
 - ridge CCA (Vinod's canonical ridge): ``w_k^T ((1 - c) Sigma_kk + c I) w_k = 1``, partial
   whitening with shrinkage ``c`` in [0, 1] (0 is CCA, 1 is PLS).
@@ -46,7 +47,8 @@ class LinearFit:
     ``W1`` (d1 x r) and ``W2`` (d2 x r) are the weights: the embedding of ``x`` is ``W1^T x``, so the
     encoders in the book's convention are ``G1 = W1^T`` and ``G2 = W2^T``. ``L1 = S_xx W1`` and
     ``L2 = S_yy W2`` are the loadings, with ``S_xx``, ``S_yy`` the centred sample covariances of the
-    training data. ``method`` and ``library`` say what computed them.
+    training data. ``method`` and ``library`` say what computed them. ``inliers`` is the boolean
+    mask of the training pairs the final fit used (RANSAC CCA's consensus set; None: all of them).
 
     Paper: not in the paper (the classical methods are the book's comparison).
     Book: ``def-classical-relatives`` (Chapter 7).
@@ -58,6 +60,7 @@ class LinearFit:
     L2: np.ndarray
     method: str
     library: str
+    inliers: np.ndarray | None = None
 
     @property
     def encoders(self) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +91,7 @@ def _library(library: str) -> str:
     return check.one_of(library, LIBRARIES, "library")
 
 
-def _finish(X, Y, W1, W2, r: int, method: str, library: str) -> LinearFit:
+def _finish(X, Y, W1, W2, r: int, method: str, library: str, inliers=None) -> LinearFit:
     W1, W2 = np.asarray(W1, dtype=float), np.asarray(W2, dtype=float)
     if W1.shape[1] < r or W2.shape[1] < r:
         raise ValueError(f"{library} returned fewer than r={r} components for {method}: "
@@ -98,11 +101,15 @@ def _finish(X, Y, W1, W2, r: int, method: str, library: str) -> LinearFit:
     n = X.shape[0]
     L1 = Xc.T @ (Xc @ W1) / n              # never forms the d1 x d1 covariance
     L2 = Yc.T @ (Yc @ W2) / n
-    return LinearFit(W1, W2, L1, L2, method, library)
+    return LinearFit(W1, W2, L1, L2, method, library, inliers)
 
 
 def pls_svd(X, Y, r: int, *, library: str = "scikit-learn") -> LinearFit:
-    """PLS-SVD (Wold): the top-r singular subspaces of the centred cross-covariance (Chapter 7).
+    """PLS-SVD: the top-r singular subspaces of the centred cross-covariance (Chapter 7).
+
+    The SVD of the cross-covariance is Tucker's inter-battery factor analysis (1958); "PLS-SVD" is
+    its name in the partial-least-squares literature (Wold's PLS computes related components one
+    at a time by NIPALS iterations).
 
     Calls scikit-learn's ``PLSSVD(scale=False)`` or cca-zoo's ``PLS``. Its subspaces are those of
     the closed-form MMCL minimiser of Lemma 2.1 (:func:`mmcl_lib.spectral.closed_form_mmcl`):
@@ -124,8 +131,11 @@ def cca(X, Y, r: int, *, library: str = "cca-zoo", max_iter: int = 5000) -> Line
 
     cca-zoo's ``CCA`` (default) solves it exactly by an SVD of the whitened cross-covariance;
     scikit-learn's ``CCA(scale=False)`` runs NIPALS with deflation (``max_iter`` per component).
-    When a modality has more dimensions than samples, its sample covariance is singular and CCA
-    finds spurious perfect correlations: use :func:`ridge_cca`.
+    CCA breaks well before a covariance becomes singular: with centred data, as soon as
+    ``d1 + d2 >= n`` the column spaces of the two centred data matrices meet inside the
+    ``(n - 1)``-dimensional space of centred vectors and the top sample canonical correlation is
+    exactly 1 whatever the data, and already for ``d1 + d2`` somewhat below ``n`` it is close to 1
+    (spurious correlations; Chapter 7). Use :func:`ridge_cca` then.
 
     Paper: not in the paper (Hotelling's CCA, compared with MMCL in the book).
     Book: ``def-classical-relatives`` (Chapter 7).
@@ -160,7 +170,7 @@ def ransac_cca(X, Y, r: int, rng: np.random.Generator, *, shrinkage: float = 0.1
     Fits ridge CCA on random subsets (a fraction ``min_samples`` of the rows), keeps the subset
     whose fit makes the most pairs agree, and refits on the pairs that agree with it. cca-zoo
     designed it for pairs whose cross-modal relation is wrong, the wrong pairs of Chapter 4.
-    The subsets are drawn from a seed taken from ``rng``.
+    The subsets are drawn from a seed taken from ``rng``; the fit's ``inliers`` is the consensus set.
 
     Paper: not in the paper (a robust CCA of cca-zoo, compared with MMCL under wrong pairs).
     Book: ``sec-where-each-wins`` (Chapter 7).
@@ -173,7 +183,7 @@ def ransac_cca(X, Y, r: int, rng: np.random.Generator, *, shrinkage: float = 0.1
     seed = int(rng.integers(2**31 - 1))
     model = RANSACCCA(n_components=r, shrinkage=c, min_samples=min_samples, max_trials=max_trials,
                       random_state=seed).fit([X, Y])
-    return _finish(X, Y, *model.weights_, r, "ransac_cca", "cca-zoo")
+    return _finish(X, Y, *model.weights_, r, "ransac_cca", "cca-zoo", np.asarray(model.inlier_mask_, dtype=bool))
 
 
 def fit(method: str, X, Y, r: int, *, rng: np.random.Generator | None = None, **options) -> LinearFit:
@@ -199,8 +209,10 @@ def fit(method: str, X, Y, r: int, *, rng: np.random.Generator | None = None, **
 def canonical_correlations(X, Y, fit_result: LinearFit) -> np.ndarray:
     """Correlations of the paired embeddings ``W1[:, k]^T x`` and ``W2[:, k]^T y``, k = 1..r (Chapter 7).
 
-    For CCA these are the canonical correlations; for PLS-SVD they are smaller, since PLS maximises
-    covariance, not correlation.
+    For CCA these are the canonical correlations. For PLS-SVD, which maximises covariance, not
+    correlation, the first is at most the top canonical correlation (the largest correlation of any
+    two directions); later ones are not bounded by their canonical counterparts: a strongly
+    correlated pair of coordinates with small variances can come second in PLS-SVD and first in CCA.
 
     Paper: not in the paper (canonical correlations of the classical methods).
     Book: ``prop-mmcl-is-pls`` (Chapter 7).

@@ -3,8 +3,8 @@
 Two modalities ``X`` (n1 x d1) and ``Y`` (n2 x d2) are paired through a graph ``T`` (n1 x n2,
 boolean): ``T_ij`` says "x_i and y_j belong together". The clean class graph links items of the
 same class; :func:`corrupt_graph` flips each entry with probability ``p``; :func:`denoise_graph`
-rebuilds a block graph from the co-clusters of Dhillon's bipartite spectral co-clustering;
-:class:`MultiPositiveInfoNCE` trains linear encoders with every edge of the graph as a positive;
+rebuilds a block graph from the co-clusters of Dhillon's bipartite spectral co-clustering, and
+:func:`denoising_threshold` says up to which ``p`` that can work; :class:`MultiPositiveInfoNCE` trains linear encoders with every edge of the graph as a positive;
 :func:`mmcl_lib.metrics.nearest_prototype_accuracy` scores the learned embeddings across modalities.
 """
 
@@ -45,6 +45,33 @@ def corrupt_graph(T, p: float, rng: np.random.Generator) -> np.ndarray:
     return T ^ (rng.random(T.shape) < p)
 
 
+def denoising_threshold(n1: int, n2: int, k: int) -> float:
+    """The flip probability ``p*`` up to which a noisy k-class graph's singular vectors see the classes.
+
+    The noisy graph is its mean plus independent flips, ``T~ = (1 - 2p) T + p 1 1^T + W`` with
+    ``Var W_ij = p (1 - p)``. For ``k`` equal classes (``n1/k`` x ``n2/k`` blocks) the class part
+    ``(1 - 2p) T`` has ``k`` singular values ``(1 - 2p) sqrt(n1 n2) / k``. The singular values of
+    the noise fill a bulk up to ``sqrt(p (1 - p)) (sqrt(n1) + sqrt(n2))``, and a low-rank signal
+    of singular value ``theta`` leaves the bulk, with singular vectors correlated with its own,
+    only if ``theta > sqrt(p (1 - p)) (n1 n2)^(1/4)`` (the BBP phase transition of spiked random
+    matrices, Baik, Ben Arous and Peche 2005; Benaych-Georges and Nadakuditi 2012 for rectangular
+    ones): below it the top singular vectors of ``T~`` carry asymptotically no information about
+    the classes. The condition ``(1 - 2p) sqrt(n1 n2) / k > sqrt(p (1 - p)) (n1 n2)^(1/4)`` holds
+    exactly for ``p < p*`` with
+
+        p* = (1 - 1 / sqrt(1 + 4 sqrt(n1 n2) / k^2)) / 2
+
+    (for ``n1 = n2 = n``: ``(1 - 2p) n / k > sqrt(n p (1 - p))``). The threshold is asymptotic;
+    at finite n the denoiser's recovery degrades a little before ``p*`` (Chapter 6 measures it).
+
+    Paper: not in the paper (the book's threshold for the Section 5.2 denoiser). Book: ``sec-real-data-breaks`` (Chapter 6).
+    """
+    n1 = check.integer(n1, "n1")
+    n2 = check.integer(n2, "n2")
+    k = check.integer(k, "k", low=2)
+    return 0.5 * (1.0 - 1.0 / np.sqrt(1.0 + 4.0 * np.sqrt(n1 * n2) / k**2))
+
+
 #: The two co-clustering denoisers (see :func:`denoise_graph`).
 DENOISERS = ("authors", "sklearn")
 
@@ -53,9 +80,18 @@ def spectral_embedding(T, n_vectors: int) -> np.ndarray:
     """Rows and columns of a bipartite graph embedded by its normalised singular vectors 2..n_vectors+1.
 
     With degrees ``D1 = diag(T 1)``, ``D2 = diag(T^T 1)`` and ``A = D1^{-1/2} T D2^{-1/2} = U S V^T``,
-    returns the ``(n1 + n2) x n_vectors`` matrix ``[D1^{-1/2} U_(2..); D2^{-1/2} V_(2..)]``: the first
-    singular pair (``sqrt(degrees)``, singular value 1) carries no cluster information and is
-    skipped (Dhillon 2001, Section 4). Rows of ``x``'s and ``y``'s of one block land close together.
+    returns the ``(n1 + n2) x n_vectors`` matrix ``[D1^{-1/2} U_(2..); D2^{-1/2} V_(2..)]``: the
+    trivial singular pair ``(D1^{1/2} 1, D2^{1/2} 1) / sqrt(|E|)``, whose singular value 1 is the
+    largest, carries no cluster information and is skipped (Dhillon 2001, Section 4). Rows of
+    ``x``'s and ``y``'s of one block land close together.
+
+    The trivial pair is removed explicitly (the SVD is that of ``A`` minus it), so vectors 2.. are
+    the right ones even when the singular value 1 is repeated, as it is for a graph of K
+    disconnected blocks (a clean class graph has it K times). The authors' code skips the first
+    vector an SVD routine returns, which is the same whenever 1 is a simple singular value (a
+    connected graph, e.g. every noisy graph with p > 0 in practice); with a repeated value that
+    vector can be any unit vector of the K-dimensional space, and the rest can then send two
+    classes to one point (Chapter 6, ``prop-class-embedding``).
 
     Paper: Section 5.2 (the authors' co-clustering embedding, vectors 2..k). Book: ``prop-class-embedding`` (Chapter 6).
     """
@@ -66,8 +102,10 @@ def spectral_embedding(T, n_vectors: int) -> np.ndarray:
         raise ValueError("T must have at least one edge in every row and every column "
                          "(co-clustering normalises by the degrees)")
     A = T / np.sqrt(d1)[:, None] / np.sqrt(d2)[None, :]
+    edges = d1.sum()
+    A -= np.outer(np.sqrt(d1), np.sqrt(d2)) / edges      # the trivial pair: A sqrt(d2) = sqrt(d1), norms sqrt(|E|)
     U, _, Vt = np.linalg.svd(A, full_matrices=False)
-    keep = slice(1, 1 + n_vectors)
+    keep = slice(0, n_vectors)
     return np.vstack([U[:, keep] / np.sqrt(d1)[:, None], Vt[keep].T / np.sqrt(d2)[:, None]])
 
 
@@ -158,11 +196,12 @@ class MultiPositiveInfoNCE:
     positive, divided by 2 (``normalisation="anchors"``, the default). With ``T`` the identity it
     is the CLIP loss ``losses.clip(tau)``.
 
-    ``normalisation="edges"`` is the authors' Section 5.2 loss: every edge (i, j) contributes
+    ``normalisation="edges"`` is the authors' Section 5.2 loss, halved: every edge (i, j) contributes
     ``-log softmax_j(l_i.)_j`` and ``-log softmax_i(l_.j)_i``, summed over all edges, divided by 2
     and by ``n_edges`` (the authors divide by the edge count of the *noisy* graph, computed before
-    denoising; default: the edge count of ``T``). An anchor with many positives then weighs more;
-    the divisor only scales the loss.
+    denoising; default: the edge count of ``T``). The authors' code does not divide by 2, so its
+    loss is twice this one; the constant changes no minimiser. An anchor with many positives then
+    weighs more; the divisor only scales the loss.
     Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
     :func:`mmcl_lib.solvers.gradient_descent` can minimise it.
 

@@ -7,10 +7,18 @@ similarity, temperature ``tau = 1``, minibatches of 50 and AdamW with learning r
 - :func:`init_encoders`: the default initialisation of a bias-free ``torch.nn.Linear`` layer,
   ``U(-1/sqrt(d), 1/sqrt(d))`` entries (our reconstruction of "the authors' model");
 - :class:`AdamW`: Adam with decoupled weight decay (Loshchilov and Hutter), PyTorch's defaults;
-- :func:`minibatch_training`: epochs of seeded shuffles, one optimiser step per batch, for any
+- :func:`minibatch_training`: epochs of minibatches, one optimiser step per batch, for any
   batch objective; :func:`train_clip` uses it with the CLIP loss of :mod:`mmcl_lib.losses`
   (cosine similarity) on paired data. Chapter 5's unpaired phase (:mod:`mmcl_lib.unpaired`)
   plugs its own batch objective into the same loop.
+
+How the batches are cut is an option, ``batch_order`` (:func:`batch_slices`):
+
+- ``"fixed"``: the same consecutive blocks of the stored rows in every epoch, an incomplete last
+  block dropped; the authors' Section 5.1 notebook (``data[i*b:(i+1)*b]`` for
+  ``i < int(n/b)``, in both phases);
+- ``"reshuffled"``: a fresh seeded permutation every epoch, cut into consecutive batches, the last
+  one possibly smaller; PyTorch's ``DataLoader(shuffle=True)``, the authors' Section 5.3 notebook.
 """
 
 from __future__ import annotations
@@ -26,6 +34,32 @@ from .solvers import FitResult, History
 
 BatchObjective = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]
 """``objective(batch, G1, G2) -> (value, dG1, dG2, info)``; ``batch`` is a (streams x b) index array."""
+
+BATCH_ORDERS = ("fixed", "reshuffled")
+"""How :func:`minibatch_training` cuts an epoch into batches (see :func:`batch_slices`)."""
+
+
+def batch_slices(n_samples: int, batch_size: int, batch_order: str) -> list[slice]:
+    """The batches of one epoch, as slices of that epoch's order of the ``n_samples`` rows.
+
+    ``"fixed"``: ``n_samples // batch_size`` blocks of exactly ``batch_size`` rows (an incomplete
+    last block is dropped, as in the authors' Section 5.1 loop ``for i in range(int(n/b))``).
+    ``"reshuffled"``: consecutive pieces of ``batch_size`` rows covering all of them, the last one
+    possibly smaller (PyTorch's ``DataLoader``), a piece of one row dropped (a contrastive batch
+    needs a negative).
+
+    Paper: Sections 5.1 and 5.3 as coded by the authors (their data loaders). Book: ``sec-unpaired-algorithm`` (Chapter 5).
+    """
+    n_samples = check.integer(n_samples, "n_samples", low=1)
+    batch_size = check.integer(batch_size, "batch_size", low=2)
+    check.one_of(batch_order, BATCH_ORDERS, "batch_order")
+    if batch_order == "fixed":
+        if batch_size > n_samples:
+            raise ValueError(f"batch_size must be at most n_samples ({n_samples}) with batch_order='fixed' "
+                             f"(it drops an incomplete block), got {batch_size}")
+        return [slice(k * batch_size, (k + 1) * batch_size) for k in range(n_samples // batch_size)]
+    return [slice(start, start + batch_size) for start in range(0, n_samples, batch_size)
+            if min(batch_size, n_samples - start) >= 2]
 
 
 def init_encoders(d1: int, d2: int, r: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -97,18 +131,27 @@ class AdamW:
 
 def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng: np.random.Generator,
                        epochs: int = 100, batch_size: int = 50, optimizer: AdamW | None = None,
-                       callback: Callable | None = None, streams: int = 1) -> FitResult:
+                       callback: Callable | None = None, streams: int = 1,
+                       batch_order: str = "reshuffled") -> FitResult:
     """Minimise ``objective`` by AdamW over minibatches of sample indices (the paper's loop).
 
-    Every epoch draws ``streams`` independent permutations of ``range(n_samples)`` from ``rng`` and
-    cuts them into consecutive batches of ``batch_size`` (the last one may be smaller, as with
-    PyTorch's ``DataLoader(shuffle=True)``); a batch is the ``streams x b`` array of the matching
-    pieces (one stream for paired data; two for x's and y's drawn independently).
+    Each of the ``streams`` index streams (one for paired data; two for x's and y's batched
+    independently) has an order of ``range(n_samples)``, cut into batches by :func:`batch_slices`;
+    a batch is the ``streams x b`` array of the matching pieces. ``batch_order`` says where the
+    orders come from:
+
+    - ``"reshuffled"`` (default): every epoch draws ``streams`` independent permutations from
+      ``rng``;
+    - ``"fixed"``: the first stream is the stored order ``0..n_samples-1`` and every further stream
+      one permutation drawn from ``rng`` once, before the first epoch; every epoch then visits the
+      same batches in the same order (the authors' Section 5.1 loader: consecutive blocks of the
+      stored rows).
+
     ``objective(batch, G1, G2)`` returns ``(value, dG1, dG2, info)``.
     After each epoch ``callback(epoch, G1, G2, infos)`` is called, if given, with the ``info`` of
     every batch of that epoch; its return values are collected in ``FitResult.evaluations``.
 
-    Paper: Sections 5.1 and 5.3 as coded by the authors (epochs of shuffled minibatches). Book: ``sec-unpaired-algorithm`` (Chapter 5).
+    Paper: Sections 5.1 and 5.3 as coded by the authors (fixed blocks in 5.1, reshuffled batches in 5.3). Book: ``sec-unpaired-algorithm`` (Chapter 5).
     """
     G1 = check.as_matrix(G1, "G1")
     G2 = check.as_matrix(G2, "G2", rows=G1.shape[0])
@@ -117,15 +160,19 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
     epochs = check.integer(epochs, "epochs", low=0)
     batch_size = check.integer(batch_size, "batch_size", low=2)
     streams = check.integer(streams, "streams")
+    pieces = batch_slices(n_samples, batch_size, batch_order)
     optimizer = AdamW() if optimizer is None else optimizer
+    if batch_order == "fixed":
+        fixed = np.stack([np.arange(n_samples)] + [rng.permutation(n_samples) for _ in range(streams - 1)])
     losses, evaluations = [], []
     for epoch in range(epochs):
-        orders = np.stack([rng.permutation(n_samples) for _ in range(streams)])
+        if batch_order == "fixed":
+            orders = fixed
+        else:
+            orders = np.stack([rng.permutation(n_samples) for _ in range(streams)])
         values, infos = [], []
-        for start in range(0, n_samples, batch_size):
-            batch = orders[:, start:start + batch_size]
-            if batch.shape[1] < 2:          # a contrastive batch needs a negative
-                continue
+        for piece in pieces:
+            batch = orders[:, piece]
             value, dG1, dG2, info = objective(batch, G1, G2)
             G1, G2 = optimizer.step((G1, G2), (dG1, dG2))
             values.append(value)
@@ -138,10 +185,12 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
 
 def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, batch_size: int = 50,
                tau: float = 1.0, optimizer: AdamW | None = None,
-               callback: Callable | None = None) -> FitResult:
+               callback: Callable | None = None, batch_order: str = "reshuffled") -> FitResult:
     """Phase 1 of the paper's recipe: minibatch CLIP (cosine similarity) on the pairs ``(X, Y)``.
 
     The batch gradients are those of ``mmcl_lib.losses.clip(tau, similarity="cosine")``.
+    ``batch_order`` as in :func:`minibatch_training`: ``"fixed"`` is the authors' Section 5.1
+    loop (consecutive blocks of the stored pairs), ``"reshuffled"`` their Section 5.3 loader.
 
     Paper: Section 5.1, phase 1 (CLIP on the pairs). Book: ``sec-unpaired-reproduction`` (Chapter 5).
     """
@@ -154,4 +203,5 @@ def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, bat
         return value, dG1, dG2, None
 
     return minibatch_training(objective, G1, G2, X.shape[0], rng=rng, epochs=epochs,
-                              batch_size=batch_size, optimizer=optimizer, callback=callback)
+                              batch_size=batch_size, optimizer=optimizer, callback=callback,
+                              batch_order=batch_order)

@@ -15,7 +15,8 @@ The paper's algorithm (Section 4 of the paper; as coded in the authors' Section 
     ``unpaired_loss(G1, G2, X, Y, tau=)``: the loss ``L_u`` of one batch with its gradient and the
     detected pairs; ``train_unpaired(X_unpaired, Y_unpaired, G1, G2, rng=, ...)``: phase 2,
     minibatch AdamW on ``L_u``; ``two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r, rng=, ...)``:
-    phase 1 (CLIP on the pairs, :func:`mmcl_lib.training.train_clip`) then phase 2.
+    phase 1 (CLIP on the pairs, :func:`mmcl_lib.training.train_clip`) then phase 2, both with the
+    authors' fixed consecutive batches by default (``batch_order="reshuffled"``: a new order every epoch).
 Beyond the paper
     ``matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r, ...)``: alternate a
     global matching of the unpaired set with refits on paired + confidently matched data
@@ -160,18 +161,24 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
 
 def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, epochs: int = 100,
                    batch_size: int = 50, tau: float = 1.0, batching: str = "hidden_pairs",
-                   optimizer: AdamW | None = None, callback: Callable | None = None) -> FitResult:
+                   batch_order: str = "fixed", optimizer: AdamW | None = None,
+                   callback: Callable | None = None) -> FitResult:
     """Phase 2 of the paper's algorithm: minibatch AdamW on :func:`unpaired_loss`.
 
-    ``batching`` says how a batch of b x's and b y's is drawn:
+    ``batching`` says which y's are batched with which x's:
 
-    - ``"hidden_pairs"``: the same rows of ``X_unpaired`` and ``Y_unpaired`` (one permutation per
-      epoch). If the caller stores the two arrays row-aligned by the hidden pairing, every batch
-      holds b complete pairs whose pairing inside the batch is unknown: our reading of the
-      authors' data loader. Note that this tells the learner which b y's contain the partners of
-      which b x's, a weak form of pairing information.
-    - ``"independent"``: x's and y's from independent permutations, no information at all; a
-      batch then contains about b^2 / N true pairs.
+    - ``"hidden_pairs"``: the same rows of ``X_unpaired`` and ``Y_unpaired``. If the caller stores
+      the two arrays row-aligned by the hidden pairing (as the authors' notebook does: both come
+      from one call of its data generator), every batch holds b complete pairs whose pairing
+      inside the batch is unknown. This tells the learner which b y's contain the partners of
+      which b x's: pairing information, without which the method fails (Chapter 5).
+    - ``"independent"``: the y's in an order drawn from ``rng`` independently of the x's, whatever
+      order the caller stores them in; a batch then contains about b^2 / N true pairs.
+
+    ``batch_order`` says how the rows are cut into batches (:func:`mmcl_lib.training.
+    minibatch_training`): ``"fixed"`` (default), the authors' Section 5.1 loop, the same
+    consecutive blocks of rows in every epoch (with ``"independent"``, y's in one random order
+    drawn once); ``"reshuffled"``, fresh permutations every epoch.
 
     ``callback(epoch, G1, G2, rows, cols)`` receives every pair detected during the epoch (indices
     into the unpaired arrays).
@@ -195,16 +202,19 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
 
     return minibatch_training(objective, G1, G2, X.shape[0], rng=rng, epochs=epochs,
                               batch_size=batch_size, optimizer=optimizer, callback=wrapped,
-                              streams=1 if batching == "hidden_pairs" else 2)
+                              streams=1 if batching == "hidden_pairs" else 2, batch_order=batch_order)
 
 
 def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.random.Generator,
               epochs_paired: int = 100, epochs_unpaired: int = 100, batch_size: int = 50,
               tau: float = 1.0, lr: float = 2e-3, batching: str = "hidden_pairs",
-              callback: Callable | None = None) -> tuple[FitResult, FitResult]:
+              batch_order: str = "fixed", callback: Callable | None = None) -> tuple[FitResult, FitResult]:
     """The paper's recipe: random init, CLIP on the pairs, then :func:`train_unpaired`.
 
-    One AdamW optimiser (learning rate ``lr``) is carried through both phases. Returns the two
+    One AdamW optimiser (learning rate ``lr``) is carried through both phases, and both phases
+    cut their batches by ``batch_order`` (default ``"fixed"``: consecutive blocks of the stored
+    rows in every epoch, as the authors' Section 5.1 notebook does in both phases;
+    ``"reshuffled"``: fresh permutations every epoch). Returns the two
     :class:`~mmcl_lib.solvers.FitResult` objects: the first holds the "paired only" encoders,
     the second the "paired + unpaired" ones.
 
@@ -215,10 +225,10 @@ def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.ran
     G1, G2 = init_encoders(Xp.shape[1], Yp.shape[1], r, rng)
     optimizer = AdamW(lr=lr)
     first = train_clip(Xp, Yp, G1, G2, rng=rng, epochs=epochs_paired, batch_size=batch_size, tau=tau,
-                       optimizer=optimizer)
+                       optimizer=optimizer, batch_order=batch_order)
     second = train_unpaired(X_unpaired, Y_unpaired, first.G1, first.G2, rng=rng, epochs=epochs_unpaired,
-                            batch_size=batch_size, tau=tau, batching=batching, optimizer=optimizer,
-                            callback=callback)
+                            batch_size=batch_size, tau=tau, batching=batching, batch_order=batch_order,
+                            optimizer=optimizer, callback=callback)
     return first, second
 
 

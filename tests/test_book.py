@@ -297,6 +297,28 @@ def test_experiment_summary_agrees_with_the_runs():
         run_seed(0, [40], methods=("paired_only", "magic"), **settings)
 
 
+def test_the_experiment_trains_with_the_authors_fixed_batches_and_the_variant_reshuffles():
+    # the main methods are the authors' loop (the same consecutive blocks in both phases, so no
+    # draw from the generator); the "_reshuffled" variant is phase 1 with new batches every epoch
+    from mmcl_lib.data import LatentFactorModel
+    from mmcl_lib.metrics import retrieval_accuracy, subspace_error
+    from mmcl_lib.training import AdamW, init_encoders, train_clip
+    settings = dict(d1=8, d2=7, r=3, n=60, n_test=200, epochs=4, batch_size=20)
+    run = run_seed(0, [40], methods=("paired_only", "paired_only_reshuffled", "closed_form"), **settings)
+    rng = np.random.default_rng([0])
+    model = LatentFactorModel.random(8, 7, 3, rng, noise_std1=0.3)
+    paired, test = model.sample(60, rng), model.sample(200, rng)
+    G1, G2 = init_encoders(8, 7, 3, rng)
+    for method, order, gen in (("paired_only", "fixed", np.random.default_rng(1)),
+                               ("paired_only_reshuffled", "reshuffled", np.random.default_rng([0, 3]))):
+        fit = train_clip(paired.X, paired.Y, G1, G2, rng=gen, epochs=4, batch_size=20, optimizer=AdamW(lr=2e-3),
+                         batch_order=order)
+        assert run["accuracy"][method] == retrieval_accuracy(fit.G1, fit.G2, test.X, test.Y)
+        assert run["feature_error"][method] == subspace_error(fit.G1, model.U1)
+    summary = summarise([run])
+    assert summary["feature_error"]["closed_form"]["mean"] == [run["feature_error"]["closed_form"]]
+
+
 # --- long runs: resumable Section 5.1 units, safe writes, silent progress ---------------------------
 
 TINY = dict(d1=8, d2=7, r=3, n=80, n_test=200, epochs=10, batch_size=20, noise_std=0.2)

@@ -68,11 +68,49 @@ def test_cca_is_invariant_to_an_invertible_map_of_one_modality_and_mmcl_is_not()
     assert metrics.sin_theta(_variates(s.Y, H2), _variates(s.Y, G2)) > 1e-3     # even the other modality moves
 
 
-def test_pls_correlations_are_below_the_canonical_correlations():
-    _, s = _sample()
-    rho_cca = classical.canonical_correlations(s.X, s.Y, classical.cca(s.X, s.Y, 3))
-    rho_pls = classical.canonical_correlations(s.X, s.Y, classical.pls_svd(s.X, s.Y, 3))
-    assert rho_pls[0] < rho_cca[0] + 1e-12 and rho_pls.sum() < rho_cca.sum()
+def test_first_pls_correlation_is_at_most_the_top_canonical_one():
+    # the top canonical correlation is the largest correlation of any two directions; with loud
+    # noise on a few coordinates PLS-SVD's first pair of directions is clearly not the best one
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        model = data.LatentFactorModel.random(12, 9, 3, rng, noise_std1=rx.noise_std(12, 0.5, 100.0, 3),
+                                              noise_std2=rx.noise_std(9, 0.5, 100.0, 3))
+        s = model.sample(400, rng)
+        rho_cca = classical.canonical_correlations(s.X, s.Y, classical.cca(s.X, s.Y, 3))
+        rho_pls = classical.canonical_correlations(s.X, s.Y, classical.pls_svd(s.X, s.Y, 3))
+        assert rho_pls[0] < rho_cca[0] - 0.01
+        assert np.all(np.diff(rho_cca) <= 1e-12)                  # canonical correlations come sorted
+
+
+def test_later_pls_correlations_can_exceed_their_canonical_counterparts():
+    # two independent pairs of coordinates: (x1, y1) correlated 0.98 with variance 1, (x2, y2)
+    # correlated 0.12 with variance 100. PLS-SVD takes the larger covariance (12 > 0.98) first,
+    # CCA the larger correlation: canonical (0.98, 0.12), PLS-SVD (0.12, 0.98)
+    rng = np.random.default_rng(0)
+    n, corr, scale = 50000, np.array([0.98, 0.12]), np.array([1.0, 10.0])
+    Z = rng.standard_normal((n, 2))
+    X = Z * scale
+    Y = (corr * Z + np.sqrt(1 - corr**2) * rng.standard_normal((n, 2))) * scale
+    rho_cca = classical.canonical_correlations(X, Y, classical.cca(X, Y, 2))
+    rho_pls = classical.canonical_correlations(X, Y, classical.pls_svd(X, Y, 2))
+    np.testing.assert_allclose(rho_cca, corr, atol=0.01)
+    np.testing.assert_allclose(rho_pls, corr[::-1], atol=0.01)
+    assert rho_pls[1] > rho_cca[1] + 0.8
+
+
+def test_cca_finds_a_perfect_correlation_once_d1_plus_d2_reaches_n():
+    # independent noise in both modalities, n = 100: the centred data span 99 dimensions, so when
+    # d1 + d2 >= 100 their column spaces meet and the top canonical correlation is exactly 1,
+    # although both sample covariances are invertible; at d1 + d2 = 80 it is already near 1
+    rng = np.random.default_rng(5)
+    top = {}
+    for d1, d2 in ((10, 10), (40, 40), (50, 50), (70, 30)):
+        X, Y = rng.standard_normal((100, d1)), rng.standard_normal((100, d2))
+        assert np.linalg.cond(np.cov(X.T)) < 1e3 and np.linalg.cond(np.cov(Y.T)) < 1e3
+        top[d1, d2] = classical.canonical_correlations(X, Y, classical.cca(X, Y, 2))[0]
+    assert top[10, 10] < 0.7
+    assert top[40, 40] > 0.95
+    assert top[50, 50] == pytest.approx(1.0, abs=1e-8) and top[70, 30] == pytest.approx(1.0, abs=1e-8)
 
 
 def test_cca_weights_are_biased_by_loud_noise_but_its_loadings_are_not():
@@ -139,6 +177,25 @@ def test_ransac_cca_improves_on_cca_about_as_much_as_ridge_cca_and_retrieves_wor
     assert np.all(np.abs(ransac - ridge) < 0.5 * (cca - ridge))              # the gain is mostly the shrinkage
     assert res.mean("ransac_cca_ret")[1] > res.mean("cca_ret")[1]
     assert res.mean("mmcl_ret")[1] > res.mean("ransac_cca_ret")[1]
+
+
+def test_ransac_cca_is_ridge_cca_on_a_consensus_set_enriched_in_correct_pairs():
+    # with a quarter of the pairs correct, RANSAC's consensus set holds a larger share of correct
+    # pairs than the data and than the pairs it rejects, and the final fit is ridge CCA (same
+    # shrinkage) on exactly that set; ridge CCA on all the pairs is a different fit
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        model = data.LatentFactorModel.random(20, 20, 4, rng, noise_std1=rx.noise_std(20, 0.5, 10.0, 0))
+        s = model.sample(1000, rng, eta=0.25)
+        fit = classical.ransac_cca(s.X, s.Y, 4, rng, shrinkage=0.1, max_trials=20)
+        inside = fit.inliers
+        assert inside is not None and inside.shape == (1000,), "RANSAC CCA reports its consensus set"
+        assert 0.5 < inside.mean() < 0.9
+        assert s.matched[inside].mean() > 0.25 + 0.04 and s.matched[inside].mean() > s.matched[~inside].mean() + 0.1
+        on_consensus = classical.ridge_cca(s.X[inside], s.Y[inside], 4, shrinkage=0.1)
+        assert metrics.sin_theta(fit.subspaces()[0], on_consensus.subspaces()[0]) < 1e-8
+        everything = classical.ridge_cca(s.X, s.Y, 4, shrinkage=0.1)
+        assert metrics.sin_theta(fit.subspaces()[0], everything.subspaces()[0]) > 0.3
 
 
 def test_clip_moves_from_pls_towards_cca_as_the_temperature_falls():

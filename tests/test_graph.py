@@ -59,7 +59,7 @@ def test_denoising_recovers_a_clean_block_graph_exactly():
 
 
 def test_denoising_repairs_a_noisy_block_graph():
-    # 3 blocks of 50: block signal (1 - 2p) n/k = 30 against noise ~ 2 sqrt(n p (1-p)) ~ 10
+    # 3 blocks of 50: block signal (1 - 2p) n/k = 30, far above the threshold sqrt(n p (1 - p)) ~ 4.9
     rng = np.random.default_rng(3)
     T = graph.class_graph(block_labels(150, 3, rng), block_labels(150, 3, rng))
     noisy = graph.corrupt_graph(T, 0.2, rng)
@@ -345,3 +345,68 @@ def test_edge_normalised_identity_graph_is_the_clip_loss():
     np.testing.assert_allclose(g1, clip[1], atol=1e-12)
     doubled = graph.MultiPositiveInfoNCE(np.eye(8, dtype=bool), 1.0, normalisation="edges", n_edges=16)
     assert doubled.value(G1, G2, X, Y) == pytest.approx(clip[0] / 2, rel=1e-12)
+
+
+# --------------------------------------------------------------------------- where denoising breaks
+
+def test_denoising_threshold_solves_the_spike_condition():
+    # p* is where the class signal (1 - 2p) sqrt(n1 n2) / k meets sqrt(p (1 - p)) (n1 n2)^(1/4)
+    for n1, n2, k in ((300, 300, 10), (500, 200, 7), (100, 100, 3)):
+        p = graph.denoising_threshold(n1, n2, k)
+        signal, noise = (1 - 2 * p) * np.sqrt(n1 * n2) / k, np.sqrt(p * (1 - p)) * (n1 * n2) ** 0.25
+        assert 0 < p < 0.5 and signal == pytest.approx(noise, rel=1e-12)
+    assert graph.denoising_threshold(300, 300, 10) == pytest.approx(0.5 * (1 - 1 / np.sqrt(13)))
+    with pytest.raises(ValueError, match="k"):
+        graph.denoising_threshold(300, 300, 1)
+
+
+def test_denoising_threshold_predicts_where_the_denoiser_breaks():
+    # the measured breakdown (recovery halfway from 1 to a random block graph's agreement) lies
+    # within 0.04 of p* for n = 100, 300 and 800 items per side, and recovery has collapsed to the
+    # random level by p* + 0.04; the bulk-edge condition (1 - 2p) n/k > 2 sqrt(n p (1 - p)) would
+    # predict 0.15, 0.25 and 0.33 instead
+    from mmcl_lib.book import real_data_experiment as rdx
+    ns = (100, 300, 800)
+    for n in ns:
+        p_star = graph.denoising_threshold(n, n, 10)
+        ps = np.round(np.arange(p_star - 0.1, p_star + 0.05, 0.02), 3)
+        res = rdx.denoiser_breakdown([n], 10, ps, seeds=2)
+        assert abs(res["measured"][0] - p_star) < 0.04, (n, res["measured"][0], p_star)
+        assert res["agreement"][0, -1] < rdx.random_block_agreement(10) + 0.03
+        assert res["agreement"][0, 0] > 0.95
+
+
+def test_clean_graph_embedding_skips_the_trivial_vector_although_the_singular_value_1_repeats():
+    # a clean class graph has the singular value 1 once per class; the kept vectors must still be
+    # D-orthogonal to the constant vector, i.e. the discarded one is D^(1/2) 1
+    lab = np.repeat(np.arange(10), 30)
+    T = graph.class_graph(lab, lab)
+    Z = graph.spectral_embedding(T, 9)
+    d = np.r_[T.sum(axis=1), T.sum(axis=0)].astype(float)
+    np.testing.assert_allclose(d @ Z, 0, atol=1e-8)
+    points = np.unique(np.round(Z, 8), axis=0)
+    assert len(points) == 10                          # one point per class
+
+
+def test_a_rotated_basis_of_the_repeated_singular_space_can_merge_two_classes():
+    # the proposition needs the discarded vector to be D^(1/2) 1: for two classes of sizes 3 and 5,
+    # the unit vectors u_c = D^(1/2) 1_c / ||D^(1/2) 1_c|| span the singular value 1; rotating them
+    # so that the kept vector has equal coordinates on both classes after dividing by D^(1/2)
+    # sends the two classes to one point, while discarding D^(1/2) 1 keeps them apart
+    lab = np.r_[np.zeros(3), np.ones(5)].astype(int)
+    T = graph.class_graph(lab, lab)
+    d = T.sum(axis=1).astype(float)
+    A = T / np.sqrt(np.outer(d, d))
+    u = np.stack([np.sqrt(d) * (lab == c) for c in (0, 1)], axis=1)
+    norms = np.linalg.norm(u, axis=0)
+    u /= norms
+    theta = np.arctan2(-norms[0], norms[1])                # tan(theta) = -N0 / N1
+    rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    basis = u @ rotation
+    np.testing.assert_allclose(A @ basis, basis, atol=1e-12)          # singular vectors of value 1
+    kept = basis[:, 1] / np.sqrt(d)
+    assert np.ptp(kept) < 1e-12                                       # both classes on one point
+    trivial = np.sqrt(d) / np.linalg.norm(np.sqrt(d))
+    other = u[:, 0] - (trivial @ u[:, 0]) * trivial                   # the rest of the space
+    embedded = other / np.linalg.norm(other) / np.sqrt(d)
+    assert abs(embedded[lab == 0][0] - embedded[lab == 1][0]) > 0.1

@@ -6,7 +6,7 @@ import pytest
 from mmcl_lib import losses
 from mmcl_lib.data import LatentFactorModel
 from mmcl_lib.metrics import orthonormal_basis, sin_theta
-from mmcl_lib.training import AdamW, init_encoders, minibatch_training, train_clip
+from mmcl_lib.training import AdamW, batch_slices, init_encoders, minibatch_training, train_clip
 
 
 def test_adamw_two_steps_match_the_definition():
@@ -57,6 +57,54 @@ def test_each_epoch_visits_every_sample_once_in_batches():
     for epoch in (seen[:5], seen[5:]):
         np.testing.assert_array_equal(np.sort(np.concatenate([b[0] for b in epoch])), np.arange(23))
     assert not np.array_equal(seen[0], seen[5])            # reshuffled each epoch
+
+
+def spy_batches(n, batch_size, epochs, **options):
+    seen = []
+
+    def objective(batch, G1, G2):
+        seen.append(batch.copy())
+        return 0.0, np.zeros_like(G1), np.zeros_like(G2), None
+
+    minibatch_training(objective, np.ones((1, 2)), np.ones((1, 3)), n, epochs=epochs, batch_size=batch_size,
+                       **options)
+    return seen
+
+
+def test_fixed_batches_are_the_same_consecutive_blocks_in_every_epoch():
+    # the authors' Section 5.1 loop: rows i*b .. (i+1)*b - 1 for i < int(n / b), every epoch
+    seen = spy_batches(23, 5, 3, rng=np.random.default_rng(1), batch_order="fixed")
+    assert len(seen) == 4 * 3                                 # the incomplete last block is dropped
+    for k, batch in enumerate(seen):
+        np.testing.assert_array_equal(batch, [np.arange(5 * (k % 4), 5 * (k % 4) + 5)])
+    # the stored order needs no randomness: another generator gives the same batches
+    again = spy_batches(23, 5, 3, rng=np.random.default_rng(99), batch_order="fixed")
+    assert all(np.array_equal(a, b) for a, b in zip(seen, again))
+
+
+def test_a_second_fixed_stream_is_one_random_order_kept_for_every_epoch():
+    seen = spy_batches(40, 8, 2, rng=np.random.default_rng(2), batch_order="fixed", streams=2)
+    first, second = seen[:5], seen[5:]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)                   # the same batches in both epochs
+    y_order = np.concatenate([b[1] for b in first])
+    np.testing.assert_array_equal(np.sort(y_order), np.arange(40))
+    assert not np.array_equal(y_order, np.arange(40))         # not the stored order of the x's
+    shared = [np.intersect1d(b[0], b[1]).size for b in first]
+    assert np.mean(shared) < 4                                # about b^2 / n = 1.6 rows per batch
+
+
+def test_batch_slices_and_batch_order_are_validated():
+    assert batch_slices(23, 5, "fixed") == [slice(0, 5), slice(5, 10), slice(10, 15), slice(15, 20)]
+    assert batch_slices(23, 5, "reshuffled")[-1] == slice(20, 25)        # the last batch has 3 rows
+    assert len(batch_slices(21, 5, "reshuffled")) == 4                   # a batch of one row is dropped
+    with pytest.raises(ValueError, match="batch_order"):
+        batch_slices(23, 5, "random")
+    with pytest.raises(ValueError, match="batch_size"):
+        batch_slices(3, 5, "fixed")
+    X, Y = np.ones((6, 3)), np.ones((6, 2))
+    with pytest.raises(ValueError, match="batch_order"):
+        train_clip(X, Y, np.ones((1, 3)), np.ones((1, 2)), rng=np.random.default_rng(0), batch_order="shuffled")
 
 
 def test_one_full_batch_epoch_is_one_adamw_step_on_the_clip_gradient():

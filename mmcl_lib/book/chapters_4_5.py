@@ -24,7 +24,7 @@ import numpy as np
 from .. import _validation as check
 from ..baselines import population_errors, recovery_errors
 from ..data import LatentFactorModel, heteroskedastic_std
-from ..losses import linear
+from ..losses import clip, linear
 from ..metrics import random_subspace_level, retrieval_accuracy, subspace_error
 from ..spectral import closed_form_mmcl
 from ..unpaired import detect_top, match_pairs, matching_self_training, pair_scores, scoring_callback
@@ -201,15 +201,19 @@ def oracle_pairing_errors(seeds: Sequence[int], N_values: Sequence[int], *, d1: 
     return np.array(err_pairs), np.array(err_oracle)
 
 
-def oracle_scores(r: int, N: int, seed: int = 0, *, d: int = 100, noise: float = 0.3):
-    """Inner-product similarities (N x N) of an unpaired set under the true encoders, and its pairing.
+def oracle_scores(r: int, N: int, seed: int = 0, *, d: int = 100, noise: float = 0.3,
+                  similarity: str = "inner"):
+    """Similarities (N x N) of an unpaired set under the true encoders, and its pairing.
 
-    Chapter 5, ``sec-unpaired-detection``: the scores a detector would see with perfect encoders.
+    Chapter 5, ``sec-unpaired-detection``: the scores a detector would see with perfect encoders,
+    as inner products (``similarity="inner"``, the heuristic of ``rem-detection-condition``) or
+    cosines (``"cosine"``, the similarity of the authors' algorithm) of the same embeddings.
     """
     rng = np.random.default_rng([r, N, seed])
     model = LatentFactorModel.random(d, d, r, rng, noise_std1=noise)
     unp = model.sample_unpaired(N, rng)
-    return linear().similarities(model.U1.T, model.U2.T, unp.X, unp.Y), unp.hidden_partner
+    loss = linear() if similarity == "inner" else clip(1.0, similarity=similarity)
+    return loss.similarities(model.U1.T, model.U2.T, unp.X, unp.Y), unp.hidden_partner
 
 
 def detection_precision(ratios: Sequence[float], Ns: Sequence[int], seeds: Sequence[int], *,
@@ -218,19 +222,23 @@ def detection_precision(ratios: Sequence[float], Ns: Sequence[int], seeds: Seque
 
     For each ``N`` and each ratio ``k``, ``r = max(1, round(k log N))``; the detectors see
     :func:`oracle_scores`. Returns ``{"r": (len(Ns), len(ratios)) ints, "x": r / log N,
-    "top": precision of ``unpaired.detect_top(S, N)``, "match": of ``unpaired.match_pairs(S)``}``,
-    precisions averaged over ``seeds``.
+    "top": precision of ``unpaired.detect_top(S, N)`` on inner products, "top_cosine": the same on
+    cosines, "match": of ``unpaired.match_pairs(S)`` on inner products}``, precisions averaged over
+    ``seeds``.
     """
     Ns = [check.integer(N, "N", low=2) for N in Ns]
     rs = np.array([[max(1, int(round(k * np.log(N)))) for k in ratios] for N in Ns])
-    top, match = np.zeros(rs.shape), np.zeros(rs.shape)
+    top, top_cosine, match = np.zeros(rs.shape), np.zeros(rs.shape), np.zeros(rs.shape)
     for a, N in enumerate(Ns):
         for b, r in enumerate(rs[a]):
             for seed in seeds:
                 S, partner = oracle_scores(int(r), N, seed, d=d, noise=noise)
                 top[a, b] += pair_scores(*detect_top(S, N), partner)[0] / len(seeds)
                 match[a, b] += pair_scores(*match_pairs(S), partner)[0] / len(seeds)
-    return {"N": Ns, "r": rs, "x": rs / np.log(Ns)[:, None], "top": top, "match": match}
+                S, partner = oracle_scores(int(r), N, seed, d=d, noise=noise, similarity="cosine")
+                top_cosine[a, b] += pair_scores(*detect_top(S, N), partner)[0] / len(seeds)
+    return {"N": Ns, "r": rs, "x": rs / np.log(Ns)[:, None], "top": top, "top_cosine": top_cosine,
+            "match": match}
 
 
 def plot_oracle_pairing(n: int, N_values, err_pairs: float, err_oracle):
@@ -248,19 +256,21 @@ def plot_oracle_pairing(n: int, N_values, err_pairs: float, err_oracle):
 
 
 def plot_detection(det: dict):
-    """Chapter 5, ``fig-unpaired-detection``: precision against r / log N, top-N rule and matching."""
-    fig, ax = display.subplots()
+    """Chapter 5, ``fig-unpaired-detection``: precision against r / log N, top-N rule (inner product
+    and cosine) and matching (inner product)."""
+    fig, ax = display.subplots(height=4.6)
     for a, N in enumerate(det["N"]):
         color = f"C{a}"
-        ax.plot(det["x"][a], det["top"][a], "o-", color=color, label=f"top-N rule, N = {N}")
-        ax.plot(det["x"][a], det["match"][a], "s--", color=color, label=f"matching, N = {N}")
+        ax.plot(det["x"][a], det["top"][a], "o-", color=color, label=f"top-N, inner product, N = {N}")
+        ax.plot(det["x"][a], det["top_cosine"][a], "^:", color=color, label=f"top-N, cosine, N = {N}")
+        ax.plot(det["x"][a], det["match"][a], "s--", color=color, label=f"matching, inner product, N = {N}")
     for k, text in ((2, "2 log N"), (4, "4 log N")):
         ax.axvline(k, color="gray", ls=":", lw=1)
         ax.text(k, 1.02, text, ha="center", va="bottom", fontsize=9, color="0.3")
     ax.axhline(0.5, color="gray", lw=0.6)
     ax.set(xlabel=r"signal dimension relative to the set size, $r / \log N$", ylabel="detection precision",
            ylim=(0, 1.1))
-    ax.legend(loc="lower right", ncol=2)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
     return fig
 
 
@@ -344,18 +354,26 @@ def matching_demo_figure(run: dict):
 def full_run_values(summary: dict, Ns: Sequence[int] = (500, 5000), digits: int = 3) -> dict[str, float]:
     """Glue names and values of a recorded Section 5.1 run, rounded to what the prose shows.
 
-    ``ch5_full_<method>_<N>`` (mean) and ``..._sd`` (standard deviation) for every method and each N
-    of ``Ns``, and ``ch5_full_det_batch_<N>`` / ``ch5_full_det_match_<N>``, the last-epoch (last-round)
-    detection precision of phase 2 and of the matching variant. Differences quoted in the prose are
-    then computed from these rounded values, so they agree with the numbers shown.
+    ``ch5_full_<method>_<N>`` (mean accuracy) and ``..._sd`` (standard deviation) for every method
+    and each N of ``Ns``; ``ch5_full_err_<method>_<N>`` with ``..._min`` and ``..._max``, the feature
+    error (mean and range over seeds); and ``ch5_full_det_batch_<N>`` / ``ch5_full_det_match_<N>``,
+    the last-epoch (last-round) detection precision of phase 2 and of the matching variant.
+    Differences quoted in the prose are then computed from these rounded values, so they agree with
+    the numbers shown.
     """
+    def at(values, k):
+        values = np.atleast_1d(values)
+        return round(float(values[k if values.size > 1 else 0]), digits)
+
     out: dict[str, float] = {}
     for N in Ns:
         k = summary["N"].index(N)
         for method, s in summary["methods"].items():
-            mean, std = np.atleast_1d(s["mean"]), np.atleast_1d(s["std"])
-            out[f"ch5_full_{method}_{N}"] = round(float(mean[k if mean.size > 1 else 0]), digits)
-            out[f"ch5_full_{method}_{N}_sd"] = round(float(std[k if std.size > 1 else 0]), digits)
+            out[f"ch5_full_{method}_{N}"] = at(s["mean"], k)
+            out[f"ch5_full_{method}_{N}_sd"] = at(s["std"], k)
+        for method, s in summary["feature_error"].items():
+            for stat, suffix in (("mean", ""), ("min", "_min"), ("max", "_max")):
+                out[f"ch5_full_err_{method}_{N}{suffix}"] = at(s[stat], k)
         det = summary["detection_precision"]
         out[f"ch5_full_det_batch_{N}"] = round(float(det["paired_unpaired"][k]), 2)
         out[f"ch5_full_det_match_{N}"] = round(float(det["matching"][k]), 2)

@@ -100,6 +100,49 @@ def denoiser_recovery(labels_x, labels_y, ps, ks, methods, seeds: int) -> dict:
     return out
 
 
+def random_block_agreement(k: int) -> float:
+    """Fraction of entries on which a k-class graph and an independent random k-block graph agree.
+
+    Both link a pair with probability ``1/k``, independently, so they agree with probability
+    ``1/k^2 + (1 - 1/k)^2 = 1 - 2/k + 2/k^2`` (0.82 for k = 10): what a denoiser that has lost the
+    classes returns, on average.
+    """
+    return 1.0 - 2.0 / k + 2.0 / k**2
+
+
+def denoiser_breakdown(ns, k: int, ps, seeds: int) -> dict:
+    """The measured breakdown of the authors' denoiser next to :func:`mmcl_lib.graph.denoising_threshold`.
+
+    For each ``n`` (items per side, ``k`` equal classes) and flip probability in ``ps`` (increasing),
+    the agreement of the denoised graph (``k`` clusters) with the clean one, averaged over
+    ``seeds`` noise draws. The measured breakdown point is the ``p`` at which the agreement first
+    falls halfway from 1 to :func:`random_block_agreement` (linear interpolation between grid
+    points; NaN if it never does). Returns ``{"n", "ps", "agreement" (len(ns), len(ps)),
+    "measured", "predicted"}``.
+    """
+    ps = [float(p) for p in ps]
+    half = 0.5 * (1.0 + random_block_agreement(k))
+    agreement = np.zeros((len(ns), len(ps)))
+    for a, n in enumerate(ns):
+        lab = np.repeat(np.arange(k), n // k)
+        T = graph.class_graph(lab, lab)
+        for b, p in enumerate(ps):
+            for s in range(seeds):
+                rng = np.random.default_rng([54, n, b, s])
+                agreement[a, b] += np.mean(graph.denoise_graph(graph.corrupt_graph(T, p, rng), k, rng) == T) / seeds
+    measured = []
+    for row in agreement:
+        below = np.flatnonzero(row < half)
+        if below.size == 0 or below[0] == 0:
+            measured.append(float("nan"))
+            continue
+        j = below[0]
+        measured.append(float(np.interp(half, [row[j], row[j - 1]], [ps[j], ps[j - 1]])))
+    predicted = [graph.denoising_threshold(n // k * k, n // k * k, k) for n in ns]
+    return {"n": list(ns), "ps": ps, "agreement": agreement, "measured": np.array(measured),
+            "predicted": np.array(predicted)}
+
+
 def train_to_plateau(loss, G1, G2, X, Y, *, window: int = 20, rel_tol: float = 1e-3,
                      max_iter: int = 600) -> tuple[np.ndarray, np.ndarray, bool, int]:
     """Full-batch gradient descent with line search until the loss stops falling.
@@ -250,23 +293,30 @@ def paper_scale(views: dict, labels: np.ndarray) -> dict:
 
     Section 5.2: 50 items per class per modality, p in {0, 0.05, ..., 0.5}, no denoising,
     the authors' denoiser with k in {5, 7, 10, 13, 15} and scikit-learn's with k = 10, 3 seeds,
-    the plateau rule with ``rel_tol = 1e-4`` and at most 1000 steps. Section 5.3: 10 seeds.
+    the plateau rule with ``rel_tol = 1e-4`` and at most 1000 steps; the denoiser's measured
+    breakdown against :func:`mmcl_lib.graph.denoising_threshold` (:func:`denoiser_breakdown`,
+    n = 100 ... 800 items per side). Section 5.3: 10 seeds at the book's phase-2 learning rate
+    2e-3 (``section_5_3``) and at the authors' 2e-5 (``section_5_3_authors_lr``).
     """
     settings = {**PAPER_SETTINGS}
     ps = settings["ps"]
     denoisers = [None] + [("authors", k) for k in settings["ks"]] + [("sklearn", 10)]
     sweep = graph_sweep(views, labels, ps, denoisers, settings["graph_seeds"], n_per_class=settings["n_per_class"],
                         max_iter=settings["max_iter"], rel_tol=settings["rel_tol"])
-    teach = teacher_sweep(views, labels, settings["teacher_seeds"], n_paired=10, n_val=10, n_test=30,
-                          loops=20, lr_unpaired=2e-3)
+    breakdown = denoiser_breakdown(settings["breakdown_ns"], 10, settings["breakdown_ps"], settings["graph_seeds"])
+    teach = {lr: teacher_sweep(views, labels, settings["teacher_seeds"], n_paired=10, n_val=10, n_test=30,
+                               loops=20, lr_unpaired=lr) for lr in (2e-3, 2e-5)}
     return {"settings": settings,
             "section_5_2": {name: {m: v.tolist() for m, v in res.items()} for name, res in sweep.items()},
-            "section_5_3": {k: v.tolist() for k, v in teach.items() if k != "student_curve"}}
+            "denoiser_breakdown": {k: np.asarray(v).tolist() for k, v in breakdown.items()},
+            "section_5_3": {k: v.tolist() for k, v in teach[2e-3].items() if k != "student_curve"},
+            "section_5_3_authors_lr": {k: v.tolist() for k, v in teach[2e-5].items() if k != "student_curve"}}
 
 
 PAPER_SETTINGS = {"ps": [round(0.05 * i, 2) for i in range(11)], "ks": [5, 7, 10, 13, 15], "graph_seeds": 3,
                   "n_per_class": 50, "max_iter": 1000, "rel_tol": 1e-4, "teacher_seeds": 10,
-                  "views": ["pix", "fou"]}
+                  "views": ["pix", "fou"], "breakdown_ns": [100, 200, 300, 500, 800],
+                  "breakdown_ps": [round(0.14 + 0.02 * i, 2) for i in range(17)]}
 
 
 def paper_scale_markdown(results: dict) -> str:
@@ -284,6 +334,10 @@ def paper_scale_markdown(results: dict) -> str:
     clean = np.asarray(sec["clean"]["sampled"][0])
     plateau = np.mean([np.mean(sec[n]["converged"]) for n in sec])
     t = {k: np.asarray(v) for k, v in results["section_5_3"].items()}
+    a = {k: np.asarray(v) for k, v in results["section_5_3_authors_lr"].items()}
+    bd = results["denoiser_breakdown"]
+    bd_lines = ["| n per side | predicted p* | measured breakdown |", "|---|---|---|"]
+    bd_lines += [f"| {n} | {p:.3f} | {m:.3f} |" for n, p, m in zip(bd["n"], bd["predicted"], bd["measured"])]
     return "\n".join([
         "# Chapter 6 at MMCL_SCALE=paper", "",
         "Section 5.2: one-random-item prototype accuracy on held-out digits (x = pix, y = fou), mean and",
@@ -292,7 +346,61 @@ def paper_scale_markdown(results: dict) -> str:
         *lines, "",
         f"Section 5.3 ({len(t['paired'])} seeds): paired only {t['paired'].mean():.3f}, with unpaired data "
         f"(teacher) {t['teacher'].mean():.3f}, final student {t['student'].mean():.3f}, oracle {t['oracle'].mean():.3f}; "
-        f"teacher above paired only in {int(np.sum(t['teacher'] > t['paired']))} seeds.", ""])
+        f"teacher above paired only in {int(np.sum(t['teacher'] > t['paired']))} seeds.", "",
+        f"Section 5.3 at the authors' phase-2 learning rate 2e-5 ({len(a['paired'])} seeds): paired only "
+        f"{a['paired'].mean():.3f}, teacher {a['teacher'].mean():.3f}, final student {a['student'].mean():.3f}, "
+        f"oracle {a['oracle'].mean():.3f}; loops accepted per seed {a['accepted'].tolist()}; final student above the "
+        f"teacher in {int(np.sum(a['student'] > a['teacher']))} seeds.", "",
+        "Denoiser breakdown (10 classes, authors' denoiser with k = 10): the flip probability at which the",
+        "agreement with the clean graph falls halfway from 1 to a random block graph's, against p* of",
+        f"graph.denoising_threshold ({results['settings']['graph_seeds']} noise draws per point):", "",
+        *bd_lines, ""])
+
+
+def paper_scale_values(results: dict) -> dict:
+    """Glue names and values of the recorded paper-scale run for Chapter 6's prose.
+
+    Section 5.2 (``ch6_ps_*``): the clean graph's mean and lowest seed; the noisy graph and the
+    authors' denoiser (k = 10) at p = 0.05, 0.1, 0.3 and 0.35 (mean, and the range over seeds at
+    0.35); in how many (seed, p) comparisons with p <= 0.15 the noisy graph beats the clean graph
+    of the same seed, and the lowest agreement of the denoised graph with the clean one there. The denoiser's breakdown (``ch6_bd_*``): p* and the measured breakdown at
+    500 items per side, and the largest distance between them over all n. Section 5.3 at the
+    book's rate (``ch6_t_*``) and at the authors' 2e-5 (``ch6_ta_*``): means, seeds, wins, and the
+    loops the gate accepted (mean per seed, seeds with none).
+    """
+    sec, ps = results["section_5_2"], results["settings"]["ps"]
+    clean = np.asarray(sec["clean"]["sampled"][0])
+    noisy, k10 = np.asarray(sec["noisy"]["sampled"]), np.asarray(sec["authors k=10"]["sampled"])
+    at = {p: ps.index(p) for p in (0.05, 0.1, 0.15, 0.3, 0.35)}
+    small = [at[0.05], at[0.1], at[0.15]]
+    agreement = np.asarray(sec["authors k=10"]["agreement"])
+    out = {"ch6_ps_clean": clean.mean(), "ch6_ps_clean_min": clean.min(),
+           "ch6_ps_k10_agree_small": agreement[small].min(),
+           "ch6_ps_noisy_wins": int(np.sum(noisy[small] > clean[None, :])), "ch6_ps_small_pairs": noisy[small].size,
+           "ch6_ps_k10_035_min": k10[at[0.35]].min(), "ch6_ps_k10_035_max": k10[at[0.35]].max()}
+    for p, name in ((0.05, "005"), (0.1, "01"), (0.3, "03"), (0.35, "035")):
+        out[f"ch6_ps_noisy_{name}"], out[f"ch6_ps_k10_{name}"] = noisy[at[p]].mean(), k10[at[p]].mean()
+    bd = results["denoiser_breakdown"]
+    i500 = bd["n"].index(500)
+    out.update(ch6_bd_pstar_500=bd["predicted"][i500], ch6_bd_measured_500=bd["measured"][i500],
+               ch6_bd_largest_gap=float(np.max(np.abs(np.subtract(bd["predicted"], bd["measured"])))),
+               ch6_bd_n_min=min(bd["n"]), ch6_bd_n_max=max(bd["n"]))
+    for key, prefix in (("section_5_3", "ch6_t"), ("section_5_3_authors_lr", "ch6_ta")):
+        t = {k: np.asarray(v) for k, v in results[key].items()}
+        out.update({f"{prefix}_{k}": t[k].mean() for k in ("paired", "teacher", "student", "oracle")})
+        out.update({f"{prefix}_seeds": len(t["paired"]), f"{prefix}_wins": int(np.sum(t["teacher"] > t["paired"])),
+                    f"{prefix}_student_wins": int(np.sum(t["student"] > t["teacher"])),
+                    f"{prefix}_accepted_mean": t["accepted"].mean(),
+                    f"{prefix}_accepted_none": int(np.sum(t["accepted"] == 0))})
+    return {k: float(v) if isinstance(v, np.floating) else v for k, v in out.items()}
+
+
+def denoiser_breakdown_table(results: dict) -> display.HTMLTable:
+    """The recorded denoiser breakdown: per n, the predicted threshold p* and the measured breakdown."""
+    bd = results["denoiser_breakdown"]
+    rows = [[int(n), p, m] for n, p, m in zip(bd["n"], bd["predicted"], bd["measured"])]
+    return display.html_table(["items per side n", "predicted p*", "measured breakdown"], rows, float_format=".3f",
+                              caption="authors' denoiser, 10 classes, k = 10; recorded run")
 
 
 def paper_scale_table(results: dict) -> display.HTMLTable:

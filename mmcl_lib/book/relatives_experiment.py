@@ -116,6 +116,16 @@ def compare(rng: np.random.Generator, *, n: int = 1000, d: int = 20, r: int = 4,
     return out
 
 
+def spurious_top_correlation(n: int, d1: int, d2: int, rng: np.random.Generator) -> float:
+    """Top sample canonical correlation (cca-zoo's CCA) of ``n`` independent Gaussian x's and y's.
+
+    The population canonical correlations are all 0; the sample's top one is exactly 1 once
+    ``d1 + d2 >= n`` and near 1 somewhat before (Chapter 7, sweep (b)).
+    """
+    X, Y = rng.standard_normal((n, d1)), rng.standard_normal((n, d2))
+    return float(classical.canonical_correlations(X, Y, classical.cca(X, Y, 1))[0])
+
+
 def clip_position(rng: np.random.Generator, *, tau: float, ratio: float, n: int = 600, d: int = 20,
                   r: int = 4, level: float = 0.5, loud: int = 3, n_test: int = 200) -> dict[str, float]:
     """Where trained CLIP encoders land between the closed forms (Chapter 7, "A nonlinear member").
