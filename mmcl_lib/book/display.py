@@ -41,6 +41,8 @@ from matplotlib.ticker import (
     NullLocator,
 )
 
+from mmcl_lib.book import style
+
 try:  # the book build and a kernel with myst-nb installed
     from myst_nb import glue as _myst_glue
 except ImportError:  # e.g. Colab: glued numbers are only needed by the book build
@@ -148,12 +150,12 @@ HOUSE_STYLE: dict[str, Any] = {
     "figure.figsize": (FIG_WIDTH, 4.0),
     "figure.dpi": FIG_DPI,
     "savefig.dpi": FIG_DPI,
-    "font.size": 11,
-    "axes.titlesize": 11,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 9.5,
+    "font.size": 12,
+    "axes.titlesize": 12,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,          # style.MIN_FONT_PT: 8.5 px high on a 390 px phone
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
     "legend.framealpha": 0.85,
     "lines.linewidth": 1.8,
     "lines.markersize": 5,
@@ -172,8 +174,8 @@ HOUSE_STYLE: dict[str, Any] = {
 def use_house_style() -> None:
     """Apply the book's figure style (:data:`HOUSE_STYLE`) to matplotlib's ``rcParams``.
 
-    Fonts of 10-11 pt on a figure :data:`FIG_WIDTH` inches wide at :data:`FIG_DPI` dpi are
-    about 14-15 px tall in the rendered book (content column about 620 px at a 1280 px window),
+    Fonts of 11-12 pt on a figure :data:`FIG_WIDTH` inches wide at :data:`FIG_DPI` dpi are
+    about 15-17 px tall in the rendered book at 1280 px and at least 8.5 px on a 390 px phone,
     and a line at the lowest value of a plot stays clear of the axis. Call it once, in a
     chapter's first code cell. (Figures made with :func:`subplots` use constrained layout: do
     not call ``fig.tight_layout()`` on them. The style draws a light grid; on an ``imshow``
@@ -182,6 +184,7 @@ def use_house_style() -> None:
     Returns nothing, so that a call at the end of a cell shows nothing.
     """
     mpl.rcParams.update(HOUSE_STYLE)
+    style.install_png_formatter()
 
 
 def subplots(nrows: int = 1, ncols: int = 1, *, height: float | None = None,
