@@ -90,7 +90,7 @@ def precompute(fn: Callable[..., "object"], params: Mapping[str, Sequence]) -> d
 
 def explore(plot: Callable[..., "object"], params: Mapping[str, Sequence], *,
             defaults: Mapping | None = None, mode: str | None = None, max_frames: int = 80,
-            dpi: int = 80, description: str = ""):
+            dpi: int = 80, description: str = "", labels: Mapping[str, str] | None = None):
     """Show ``plot(**values)`` with a slider for each parameter, live or static (see module docs).
 
     Parameters
@@ -101,23 +101,33 @@ def explore(plot: Callable[..., "object"], params: Mapping[str, Sequence], *,
     mode : ``"live"`` or ``"static"``; ``None`` reads ``MMCL_EXPLORER``.
     max_frames : largest number of value combinations a static demo may precompute.
     dpi : resolution of the static frames.
-    description : alt text of the static frames.
+    description : alt text of the figure (required in the book: a screen reader reads it).
+    labels : words shown beside each control (``{"noise_std": "noise level"}``); the parameter's
+        name otherwise. A parameter whose values are all strings is a choice among named options:
+        buttons in a live notebook, a drop-down list in the static book.
     """
     if not callable(plot):
         raise ValueError("plot must be a function returning a matplotlib Figure")
     grid, start = _check_params(params, defaults)
+    words = {name: name for name in grid}
+    for name, text in (labels or {}).items():
+        if name not in grid:
+            raise ValueError(f"labels names {name!r}, which is not in params")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"labels[{name!r}] must be a non-empty string, got {text!r}")
+        words[name] = text
     mode = current_mode() if mode is None else mode
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if mode == "live":
-        return _live(plot, grid, start)
+        return _live(plot, grid, start, words)
     n_frames = 1
     for values in grid.values():
         n_frames *= len(values)
     if n_frames > max_frames:
         raise ValueError(f"the static demo would need {n_frames} frames (more than max_frames="
                          f"{max_frames}); use fewer values per parameter")
-    return _static(plot, grid, start, dpi=dpi, description=description)
+    return _static(plot, grid, start, words, dpi=dpi, description=description)
 
 
 def _draw(plot, values):
@@ -222,15 +232,20 @@ class FrameCache:
         return self.frames[key]
 
 
-def _live(plot, grid, start):
+def _is_choice(values) -> bool:
+    return all(isinstance(v, str) for v in values)
+
+
+def _live(plot, grid, start, words):
     cache = FrameCache(plot, list(grid))
-    controls = {
-        name: widgets.SelectionSlider(options=[(_format(v), v) for v in values], value=start[name],
-                                      description=name, continuous_update=False,
-                                      style={"description_width": "initial"},
-                                      layout=widgets.Layout(width="420px"))
-        for name, values in grid.items()
-    }
+    controls = {}
+    for name, values in grid.items():
+        options = [(_format(v), v) for v in values]
+        common = dict(options=options, value=start[name], description=words[name],
+                      style={"description_width": "initial"})
+        controls[name] = (widgets.ToggleButtons(**common) if _is_choice(values) else
+                          widgets.SelectionSlider(**common, continuous_update=False,
+                                                  layout=widgets.Layout(width="420px")))
 
     def show(**values):
         display(Image(data=cache.frame(values), format="png"))
@@ -251,7 +266,7 @@ class StaticExplorer:
         return self.html
 
 
-def _static(plot, grid, start, *, dpi, description):
+def _static(plot, grid, start, words, *, dpi, description):
 
     names = list(grid)
     frames = []
@@ -269,13 +284,21 @@ def _static(plot, grid, start, *, dpi, description):
     first = 0
     for k, i in enumerate(index):
         first = first * sizes[k] + i
+    choice = [_is_choice(values) for values in grid.values()]
+
+    def control(k, name):
+        word = html.escape(words[name])
+        if choice[k]:
+            options = "".join(f'<option value="{i}"{" selected" if i == index[k] else ""}>'
+                              f'{html.escape(v)}</option>' for i, v in enumerate(labels[k]))
+            return f'<select aria-label="{word}">{options}</select>'
+        return (f'<input type="range" min="0" max="{sizes[k] - 1}" step="1" value="{index[k]}" '
+                f'aria-label="{word}"><output style="min-width:3em;font-family:monospace">'
+                f'{html.escape(labels[k][index[k]])}</output>')
+
     rows = "".join(
         f'<label style="display:inline-flex;align-items:center;gap:.4em;margin-right:1.5em">'
-        f'<span>{html.escape(name)}</span>'
-        f'<input type="range" min="0" max="{sizes[k] - 1}" step="1" value="{index[k]}" '
-        f'aria-label="{html.escape(name)}">'
-        f'<output style="min-width:3em;font-family:monospace">{html.escape(labels[k][index[k]])}</output>'
-        f'</label>'
+        f'<span>{html.escape(words[name])}</span>{control(k, name)}</label>'
         for k, name in enumerate(names))
     alt = html.escape(description or "figure for the selected parameter values")
     text = f"""<div class="mmcl-explorer" id="{uid}" style="margin:1em 0">
@@ -291,20 +314,23 @@ def _static(plot, grid, start, *, dpi, description):
   var frames = {json.dumps(frames)};
   var labels = {json.dumps(labels)};
   var sizes = {json.dumps(sizes)};
-  var inputs = root.querySelectorAll("input[type=range]");
-  var outputs = root.querySelectorAll("output");
+  var inputs = root.querySelectorAll("input[type=range], select");
   var img = root.querySelector("img.mmcl-explorer-frame");
   function update() {{
     var idx = 0;
     for (var k = 0; k < inputs.length; k++) {{
       var i = parseInt(inputs[k].value, 10);
       idx = idx * sizes[k] + i;
-      outputs[k].textContent = labels[k][i];
+      var shown = inputs[k].parentNode.querySelector("output");
+      if (shown) shown.textContent = labels[k][i];
     }}
     img.src = "data:image/png;base64," + frames[idx];
     img.setAttribute("data-frame", idx);
   }}
-  for (var k = 0; k < inputs.length; k++) inputs[k].addEventListener("input", update);
+  for (var k = 0; k < inputs.length; k++) {{
+    inputs[k].addEventListener("input", update);
+    inputs[k].addEventListener("change", update);
+  }}
 }})();
 </script>"""
     return StaticExplorer(text, len(frames))
