@@ -42,6 +42,7 @@ from IPython.display import Image, display
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 
 from .. import _validation as check
+from . import style
 
 MODE_VARIABLE = "MMCL_EXPLORER"
 MODES = ("live", "static")
@@ -269,11 +270,12 @@ class StaticExplorer:
 def _static(plot, grid, start, words, *, dpi, description):
 
     names = list(grid)
-    frames = []
+    frames, smallest = [], float("inf")
     for combo in itertools.product(*grid.values()):
         fig = _draw(plot, dict(zip(names, combo)))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+        smallest = min(smallest, style.smallest_text_px(fig) * dpi / fig.dpi)
         plt.close(fig)
         frames.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
     digest = hashlib.sha1("".join(frames).encode()).hexdigest()[:10]
@@ -304,6 +306,7 @@ def _static(plot, grid, start, words, *, dpi, description):
     text = f"""<div class="mmcl-explorer" id="{uid}" style="margin:1em 0">
 <div class="mmcl-explorer-controls" style="margin-bottom:.5em">{rows}</div>
 <img class="mmcl-explorer-frame" data-frame="{first}" alt="{alt}" style="max-width:100%"
+ data-smallest-text-px="{smallest:.2f}"
  src="data:image/png;base64,{frames[first]}">
 <div style="font-size:85%;color:#666">Precomputed figures, one per slider setting
 (run the notebook for live controls).</div>

@@ -19,7 +19,17 @@ and at a phone width (390 px), and checked for what a reader would notice:
 - no cell output shows an object's repr by accident (``<matplotlib.legend.Legend at 0x...>``);
 - every explorable demo (``div.mmcl-explorer`` from :mod:`mmcl_lib.book.explorer`) responds: moving
   each of its sliders changes the frame's ``data-frame`` and ``src``, and the new frame loads;
-- the sidebar links every page listed in ``_toc.yml`` (at 1280 px, where it is shown).
+- the sidebar links every page listed in ``_toc.yml`` (at 1280 px, where it is shown);
+- console warnings count like errors;
+- every figure has alt text that describes it (not empty, not its file name);
+- figure text is at least 8 px high as shown at 390 px: PNGs drawn through the house style
+  record their smallest text (``mmcl:smallest-text-px``, :mod:`mmcl_lib.book.style`), static
+  explorers carry it as ``data-smallest-text-px``; a cell's PNG without the record fails;
+- explorers' drop-down lists of named choices change the frame, as sliders do;
+- at 1280 px no code cell or printed output is wider than the text column (it would scroll);
+- no punctuation mark after an inline formula starts a line;
+- chapter bodies carry no project notes (test files, ``MMCL_SCALE``, helper modules, paths),
+  except inside the collapsed "Reproducing this chapter" dropdown.
 
 Full-page screenshots at both widths go to ``<build>/../screenshots/`` (``_build/screenshots/``
 for the default build), named ``<page>-1280.png`` and ``<page>-390.png`` (``book__notation-390.png``
@@ -45,6 +55,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import struct
+import zlib
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
@@ -66,6 +78,10 @@ MATHJAX_TIMEOUT_MS = 30_000
 DESKTOP, PHONE = 1280, 390     # viewport widths in CSS pixels
 VIEWPORT_HEIGHT = {DESKTOP: 900, PHONE: 844}
 TOLERANCE_PX = 1               # sub-pixel rounding of widths
+MIN_TEXT_PX = 8                # smallest figure text a phone reader can read
+CHAPTER_PAGE = re.compile(r"book/\d\d_[^/]+\.html$")
+PROJECT_NOTES = re.compile(r"tests/|test_\w+\.py|MMCL_SCALE|benchmarks/|experiments/|\.ipynb\b|"
+                           r"chapters_\d_\d|_experiment\b|not rerun by the book build|\bglue")
 
 
 def _unavailable(reason: str):
@@ -279,6 +295,47 @@ INLINE_MATH = r"""(tolerance) => {
 
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
 
+FIGURES = """() => Array.from(document.querySelectorAll("article img, .bd-article img"))
+  .filter(i => i.getBoundingClientRect().width > 0 || i.closest(".cell_output"))
+  .map(i => ({src: i.getAttribute("src") || "", alt: i.getAttribute("alt"),
+              natural: i.naturalWidth, shown: i.getBoundingClientRect().width,
+              inCell: !!i.closest(".cell_output"),
+              recorded: i.getAttribute("data-smallest-text-px")}))"""
+
+WIDE_CODE = """(tolerance) => Array.from(document.querySelectorAll(
+    ".cell_input pre, .cell_output pre, div.highlight pre"))
+  .filter(p => p.getBoundingClientRect().width > 0 && p.scrollWidth > p.clientWidth + tolerance)
+  .map(p => (p.textContent.split("\\n").find(l => l.length > 60) || p.textContent).slice(0, 60))"""
+
+PUNCTUATION_ORPHANS = r"""() => {
+  const found = [];
+  for (const span of document.querySelectorAll("span.math")) {
+    const next = span.nextSibling;
+    if (!next || next.nodeType !== Node.TEXT_NODE || !/^[.,;:!?)]/.test(next.textContent)) continue;
+    const range = document.createRange();
+    range.setStart(next, 0); range.setEnd(next, 1);
+    const mark = range.getBoundingClientRect(), math = span.getBoundingClientRect();
+    if (mark.width && math.width && mark.top > math.top + math.height / 2)
+      found.push((span.textContent.slice(-25) + next.textContent.slice(0, 5)).trim());
+  }
+  return found;
+}"""
+
+PROJECT_TEXT = """() => {
+  const body = document.querySelector(".bd-article") || document.body;
+  const walker = document.createTreeWalker(body, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest(".cell_input, script, style, .bd-sidebar-secondary")) continue;
+    const box = el.closest("details, .dropdown, .toggle");
+    const title = box ? (box.querySelector("summary, .summary-title, .admonition-title") || box) : null;
+    if (title && /Reproducing this chapter/.test(title.textContent)) continue;
+    out.push(n.textContent);
+  }
+  return out.join(" ");
+}"""
+
 
 # --- the checks ----------------------------------------------------------------------------------
 
@@ -317,6 +374,85 @@ def _check_explorers(page) -> list[str]:
                 problems.append(f"{name}: after moving slider {label!r} the new frame "
                                 f"{after['frame']} did not load")
     return problems
+
+
+def _check_choices(page) -> list[str]:
+    """Drop-down lists of named choices (string parameters of an explorer) change the frame."""
+    problems = []
+    for e, root in enumerate(page.query_selector_all("div.mmcl-explorer")):
+        for k, select in enumerate(root.query_selector_all("select")):
+            label = select.get_attribute("aria-label") or f"choice {k + 1}"
+            count = select.evaluate("el => el.options.length")
+            if count < 2:
+                continue
+            before = root.evaluate(EXPLORER_STATE)
+            current = select.evaluate("el => el.selectedIndex")
+            select.evaluate("(el, i) => { el.selectedIndex = i; "
+                            "el.dispatchEvent(new Event('change', {bubbles: true})); }",
+                            (current + 1) % count)
+            after = root.evaluate(EXPLORER_STATE)
+            if after["src"] == before["src"]:
+                problems.append(f"demo #{e + 1}: choosing another {label!r} did not change the image")
+    return problems
+
+
+def _png_text(path: Path) -> dict[str, str]:
+    """The tEXt chunks of a PNG file."""
+    data, chunks, at = path.read_bytes(), {}, 8
+    while at + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[at:at + 8])
+        if kind == b"tEXt":
+            key, _, value = data[at + 8:at + 8 + length].partition(b"\0")
+            chunks[key.decode("latin-1")] = value.decode("latin-1")
+        elif kind == b"zTXt":
+            key, _, rest = data[at + 8:at + 8 + length].partition(b"\0")
+            chunks[key.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
+        at += 12 + length
+    return chunks
+
+
+def _check_figures(page, path: Path, width: int) -> list[str]:
+    """Alt text on every figure; at the phone width, figure text of at least MIN_TEXT_PX."""
+    problems = []
+    for fig in page.evaluate(FIGURES):
+        src, alt = fig["src"], (fig["alt"] or "").strip()
+        name = src if not src.startswith("data:") else "an interactive figure's frame"
+        if width >= DESKTOP and (not alt or alt == src or re.search(r"\.(png|jpe?g|svg)$", alt)):
+            problems.append(f"figure {name[:80]} has no alt text describing it (alt={alt[:40]!r})")
+        if width >= DESKTOP or not fig["natural"] or not fig["shown"]:
+            continue
+        recorded = fig["recorded"]
+        if recorded is None and not src.startswith("data:") and src.endswith(".png"):
+            file = (path.parent / src).resolve()
+            recorded = _png_text(file).get("mmcl:smallest-text-px") if file.exists() else None
+        if recorded is None:
+            if fig["inCell"] and src.endswith(".png"):
+                problems.append(f"figure {name[:80]} records no text size (draw it with the house style)")
+            continue
+        shown_px = float(recorded) * fig["shown"] / fig["natural"]
+        if shown_px < MIN_TEXT_PX:
+            problems.append(f"figure {name[:80]}: smallest text {shown_px:.1f} px at {width} px "
+                            f"(at least {MIN_TEXT_PX})")
+    return problems
+
+
+def _check_wide_code(page) -> list[str]:
+    return [f"code or output wider than the column at {DESKTOP} px: {line!r}"
+            for line in page.evaluate(WIDE_CODE, TOLERANCE_PX)]
+
+
+def _check_punctuation(page, width: int) -> list[str]:
+    return [f"punctuation after an inline formula starts a line at {width} px: {text!r}"
+            for text in page.evaluate(PUNCTUATION_ORPHANS)]
+
+
+def _check_project_notes(page, path: Path) -> list[str]:
+    if not CHAPTER_PAGE.search(path.as_posix()):
+        return []
+    text = page.evaluate(PROJECT_TEXT)
+    found = sorted({m.group(0) for m in PROJECT_NOTES.finditer(text)})
+    return [f"project notes in the chapter body (outside 'Reproducing this chapter'): {found}"
+            ] if found else []
 
 
 def _redirect_target(path: Path) -> str | None:
@@ -449,14 +585,15 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
     page.set_default_timeout(30_000)
 
     def on_console(message):
-        if message.type != "error":
+        if message.type not in ("error", "warning"):
             return
         origin = (message.location or {}).get("url", "")
         if origin and not origin.startswith(LOCAL_SCHEMES):
             return  # the failed load of an aborted external request: reported below
         if origin.startswith("file:") and "Failed to load resource" in message.text:
             return  # a missing local file: reported once, with its URL, by on_request_failed
-        console.append(message.text[:300] + (f" (at {origin})" if origin else ""))
+        console.append(f"{message.type}: " + message.text[:300]
+                       + (f" (at {origin})" if origin else ""))
 
     def on_request_failed(request):
         if request.url.startswith("file:///"):
@@ -487,6 +624,8 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
             run(_check_images, page)
             run(_check_inline_math, page, width)
             run(_check_equations, page, width)   # before the screenshot: a full-page screenshot
+            run(_check_figures, page, path, width)
+            run(_check_punctuation, page, width)
             if width < DESKTOP:                  # leaves the page with hidden scrollbars
                 run(_check_page_width, page, width)
             run(_screenshot, page, path, width)
@@ -494,6 +633,9 @@ def _visit(browser, path: Path, width: int, toc_urls: dict[str, str]) -> list[st
                 run(_check_sidebar, page, toc_urls)
                 run(_check_stray_reprs, page)
                 run(_check_explorers, page)
+                run(_check_choices, page)
+                run(_check_wide_code, page)
+                run(_check_project_notes, page, path)
         _settle(page, requests)
     except Exception as error:  # the page did not load or the browser crashed
         problems.append(f"{type(error).__name__}: {str(error).splitlines()[0]}")
