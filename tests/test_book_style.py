@@ -59,3 +59,12 @@ def test_empty_figure_has_no_smallest_text():
     fig = plt.figure()
     assert style.smallest_text_px(fig) == float("inf")
     plt.close(fig)
+
+
+def test_tick_labels_count_before_the_figure_is_drawn():
+    """Tick labels get their text only when a figure is drawn; the record must include them."""
+    display.use_house_style()
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    assert style.smallest_text_px(fig) == pytest.approx(11 * 100 / 72, abs=0.01)
+    plt.close(fig)

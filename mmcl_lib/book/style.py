@@ -73,6 +73,7 @@ def look(method: str, **overrides: Any) -> dict[str, Any]:
 
 def smallest_text_px(fig) -> float:
     """Height in the PNG's pixels of the smallest visible text of ``fig`` (inf if none)."""
+    fig.draw_without_rendering()      # tick labels get their text when the figure is drawn
     sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize")
                                                     and hasattr(a, "get_text"))
              if t.get_visible() and t.get_text().strip()]
@@ -88,12 +89,29 @@ def png(fig) -> bytes:
 
 
 def install_png_formatter() -> None:
-    """In an IPython kernel, show matplotlib figures through :func:`png` (elsewhere: nothing)."""
+    """In an IPython kernel, show matplotlib figures through :func:`png` (elsewhere: nothing).
+
+    The inline backend registers its own PNG formatter when it starts, which can happen after a
+    cell that creates the first figure; so the formatter is installed now and again before every
+    cell runs.
+    """
     try:
         from IPython import get_ipython
         from matplotlib.figure import Figure
     except ImportError:
         return
     shell = get_ipython()
-    if shell is not None:
+    if shell is None:
+        return
+
+    def install(*_):
         shell.display_formatter.formatters["image/png"].for_type(Figure, png)
+
+    import matplotlib.pyplot as plt
+
+    plt.close(plt.figure())     # starts the backend now, if it has not started yet
+    install()
+    callbacks = shell.events.callbacks["pre_run_cell"]
+    if not any(getattr(cb, "__name__", "") == "_mmcl_png" for cb in callbacks):
+        install.__name__ = "_mmcl_png"
+        shell.events.register("pre_run_cell", install)
