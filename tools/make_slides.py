@@ -393,6 +393,7 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
                     def value(m):
                         probe = nbformat.v4.new_code_cell(m.group("expr"))
                         client.execute_cell(probe, index)
+                        nb.cells[index] = cell  # nbclient stores the executed cell at its index
                         return _plain_text(probe.outputs).strip("'\"")
                     source = _EVAL.sub(value, source)
                 if "{glue" in source:

@@ -192,9 +192,19 @@ class StudentResult:
     warnings: list
 
 
+def with_ids(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` in nbformat 4.5 whose cells all have ids (``cell-<i>`` where missing)."""
+    out = copy.deepcopy(nb)
+    out.nbformat, out.nbformat_minor = 4, max(5, out.get("nbformat_minor", 5))
+    for i, cell in enumerate(out.cells):
+        if not cell.get("id"):
+            cell["id"] = f"cell-{i}"
+    return out
+
+
 def make_student(nb: nbformat.NotebookNode) -> StudentResult:
     """The student edition of one chapter (a new notebook; ``nb`` is not changed)."""
-    out = copy.deepcopy(nb)
+    out = with_ids(nb)
     cells = []
     in_solution = False
     current: Exercise | None = None
@@ -284,7 +294,7 @@ def make_student(nb: nbformat.NotebookNode) -> StudentResult:
 
 def paste_solutions(student: nbformat.NotebookNode, original: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student notebook with each stub replaced by the original solution cell (same id)."""
-    by_id = {c.get("id"): c for c in original.cells}
+    by_id = {c.get("id"): c for c in with_ids(original).cells}
     nb = copy.deepcopy(student)
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and "stub" in tags(cell):
