@@ -396,14 +396,15 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
                         nb.cells[index] = cell  # nbclient stores the executed cell at its index
                         return _plain_text(probe.outputs).strip("'\"")
                     source = _EVAL.sub(value, source)
-                if "{glue" in source:
-                    def glue(m):
-                        name = m.group("name").strip()
-                        if name not in glued:
-                            raise RuntimeError(f"glue key {name!r} was not glued above its use")
-                        return _format_glued(glued[name], m.group("fmt"))
-                    source = _GLUE.sub(glue, source)
                 evaluated[index] = source
+        for index, source in evaluated.items():  # glued values: from anywhere in the chapter
+            if "{glue" in source:
+                def glue(m):
+                    name = m.group("name").strip()
+                    if name not in glued:
+                        raise RuntimeError(f"glue key {name!r} is used but never glued")
+                    return _format_glued(glued[name], m.group("fmt"))
+                evaluated[index] = _GLUE.sub(glue, source)
     finally:
         for k, v in old_env.items():
             if v is None:
