@@ -190,8 +190,9 @@ class Renderer:
             title = "Note"
         head = f"{kind} ({title})" if kind and title else (kind or title)
         body = self.markdown(d.body)
-        if title:  # a body that opens with its own title in bold does not repeat it
-            body = re.sub(r"^\*\*" + re.escape(title.rstrip(".")) + r"\.?\*\*\.?\s*", "", body.lstrip())
+        lead = re.match(r"^\*\*(?P<b>[^*]+?)\.?\*\*\.?\s*", body.lstrip())
+        if title and lead and title.lower().startswith(lead.group("b").lower()):
+            body = body.lstrip()[lead.end():]  # a body that opens with its own title in bold
         text = (f"**{head}.** " if head else "") + body
         return "\n".join("> " + l if l.strip() else ">" for l in text.split("\n"))
 
