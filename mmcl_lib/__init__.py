@@ -23,4 +23,4 @@ The book's own machinery (interactive figures, experiment sizes, sweeps, experim
 in the subpackage ``mmcl_lib.book``; nothing above imports it.
 """
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
