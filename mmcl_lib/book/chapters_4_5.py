@@ -280,7 +280,7 @@ def plot_detection(det: dict):
     """
     from matplotlib.lines import Line2D
 
-    fig, ax = display.subplots(height=5.4)
+    fig, ax = display.subplots(height=5.0)
     for a, N in enumerate(det["N"]):
         for key, marker, ls, _ in DETECTORS:
             ax.plot(det["x"][a], det[key][a], marker=marker, ls=ls, color=f"C{a}")
@@ -305,7 +305,7 @@ def plot_phase2_run(precision_per_epoch, accuracies: dict):
     ``accuracies`` maps a label to an accuracy, in the order paired only (phase 1), after phase 2,
     closed form from the pairs, true encoders; the bars take those methods' house colours.
     """
-    fig, (ax1, ax2) = display.subplots(2, 1, height=5.6)
+    fig, (ax1, ax2) = display.subplots(2, 1, height=5.2)
     epochs = np.arange(1, len(precision_per_epoch) + 1)
     ax1.plot(epochs, precision_per_epoch, **method_look("paired_unpaired", marker="",
                                                         label=None))

@@ -327,7 +327,7 @@ def plot_unpaired_summary(summary: dict, *, title: str | None = None):
     free space below the curves.
     """
     Ns = np.asarray(summary["N"], dtype=float)
-    fig, axes = display.subplots(2, 1, height=7.6, sharex=True, sharey=True)
+    fig, axes = display.subplots(2, 1, height=7.0, sharex=True, sharey=True)
     for ax, (panel_title, methods) in zip(axes, PANELS):
         for method in methods:
             if method not in summary["methods"]:
