@@ -250,7 +250,7 @@ def plot_oracle_pairing(n: int, N_values, err_pairs: float, err_oracle):
     more (a curve), in their house looks, with the ``1/sqrt(n + N)`` law through the first point.
     """
     totals = n + np.asarray(N_values)
-    fig, ax = display.subplots()
+    fig, ax = display.subplots(height=3.6)
     ax.plot([n], [err_pairs], **method_look("closed_form", label=f"closed form, {n} pairs only",
                                             linestyle="none", markersize=8))
     ax.plot(totals, err_oracle, **style.look("oracle", label="closed form, oracle pairing",
@@ -299,27 +299,27 @@ def plot_detection(det: dict):
 
 
 def plot_phase2_run(precision_per_epoch, accuracies: dict):
-    """Chapter 5, ``fig-unpaired-phase2``: precision per epoch of phase 2 (top) and the accuracies
-    compared (bottom).
+    """Chapter 5, ``fig-unpaired-phase2``: precision per epoch of phase 2 (left) and the accuracies
+    compared (right).
 
     ``accuracies`` maps a label to an accuracy, in the order paired only (phase 1), after phase 2,
-    closed form from the pairs, true encoders; the bars take those methods' house colours.
+    closed form from the pairs, true encoders; the bars take those methods' house colours and
+    short two-line names, each labelled with its value.
     """
-    fig, (ax1, ax2) = display.subplots(2, 1, height=5.2)
+    fig, (ax1, ax2) = display.subplots(1, 2, height=3.4)
     epochs = np.arange(1, len(precision_per_epoch) + 1)
     ax1.plot(epochs, precision_per_epoch, **method_look("paired_unpaired", marker="",
                                                         label=None))
     display.integer_ticks(ax1, "x")
-    ax1.set(xlabel="epoch of phase 2", ylabel="precision of\ndetected pairs", ylim=(0, 1.05))
-    names = list(accuracies)
-    values = [accuracies[k] for k in names]
+    ax1.set(xlabel="epoch of phase 2", ylabel="precision of detected pairs", ylim=(0, 1.05))
+    values = list(accuracies.values())
+    names = ["paired\nonly", "after\nphase 2", "closed\nform", "true\nencoders"][:len(values)]
     colors = [method_look(m)["color"] for m in ("paired_only", "paired_unpaired", "closed_form",
                                                 "oracle")]
-    ax2.barh(names, values, color=colors[:len(names)])
-    bar_labels(ax2, values, horizontal=True, fmt=".3f")
-    ax2.set(xlabel="top-1 retrieval accuracy", xlim=(0, 1.08))
-    ax2.invert_yaxis()
-    ax2.grid(False, axis="y")
+    ax2.bar(names, values, color=colors[:len(values)])
+    bar_labels(ax2, values, fmt=".3f")
+    ax2.set(ylabel="top-1 retrieval accuracy", ylim=(0, 1.05))
+    ax2.grid(False, axis="x")
     return fig
 
 
