@@ -30,6 +30,8 @@ from ..spectral import closed_form_mmcl
 from ..unpaired import detect_top, match_pairs, matching_self_training, pair_scores, scoring_callback
 from . import display
 from .unpaired_experiment import LABELS, plot_unpaired_summary
+from . import style
+from .unpaired_figures import bar_labels, method_look
 
 __all__ = ["heteroskedastic_model", "recovery_errors_at", "population_errors_at", "plot_one_over_eta",
            "plot_population_bias", "plot_crossover", "plot_correlated_noise", "robustness_bars",
@@ -242,53 +244,82 @@ def detection_precision(ratios: Sequence[float], Ns: Sequence[int], seeds: Seque
 
 
 def plot_oracle_pairing(n: int, N_values, err_pairs: float, err_oracle):
-    """Chapter 5, ``fig-unpaired-oracle-pairing``: error against the number of correctly paired samples."""
+    """Chapter 5, ``fig-unpaired-oracle-pairing``: error against the number of correctly paired samples.
+
+    The closed form from the ``n`` pairs alone (one point) and with the oracle pairing of ``N``
+    more (a curve), in their house looks, with the ``1/sqrt(n + N)`` law through the first point.
+    """
     totals = n + np.asarray(N_values)
-    fig, ax = display.subplots()
-    ax.plot([n], [err_pairs], "o", color="C0", label=f"{n} pairs only")
-    ax.plot(totals, err_oracle, "o-", color="C2", label="pairs + unpaired, oracle pairing")
-    ax.plot(np.r_[n, totals], err_pairs * np.sqrt(n / np.r_[n, totals]), "k:", label=r"$\propto 1/\sqrt{n+N}$")
+    fig, ax = display.subplots(height=3.6)
+    ax.plot([n], [err_pairs], **method_look("closed_form", label=f"closed form, {n} pairs only",
+                                            linestyle="none", markersize=8))
+    ax.plot(totals, err_oracle, **style.look("oracle", label="closed form, oracle pairing",
+                                             markersize=9))
+    ax.plot(np.r_[n, totals], err_pairs * np.sqrt(n / np.r_[n, totals]), color="0.45", lw=1,
+            ls="-.", label=r"$\propto 1/\sqrt{n+N}$")
     display.log_ticks(ax, "x", np.r_[n, totals])
     display.log_ticks(ax, "y")
-    ax.set(xlabel="number of correctly paired samples used, $n + N$", ylabel=r"sin-theta error of $\hat U_1$")
+    ax.set(xlabel="number of correctly paired samples used, $n + N$",
+           ylabel=r"sin-theta error of $\hat U_1$")
     ax.legend(loc="upper right")
     return fig
 
 
+DETECTORS = (("top", "o", "-", "top-N rule, inner product"),
+             ("top_cosine", "^", ":", "top-N rule, cosine"),
+             ("match", "s", "--", "matching, inner product"))
+"""The three detectors of :func:`plot_detection`: result key, marker, line style, label."""
+
+
 def plot_detection(det: dict):
     """Chapter 5, ``fig-unpaired-detection``: precision against r / log N, top-N rule (inner product
-    and cosine) and matching (inner product)."""
-    fig, ax = display.subplots(height=4.6)
+    and cosine) and matching (inner product).
+
+    One marker and line style per detector, one colour per N; two legends below the axes, one
+    for the detectors (in black) and one for the set sizes, so no entry mixes the two.
+    """
+    from matplotlib.lines import Line2D
+
+    fig, ax = display.subplots(height=5.0)
     for a, N in enumerate(det["N"]):
-        color = f"C{a}"
-        ax.plot(det["x"][a], det["top"][a], "o-", color=color, label=f"top-N, inner product, N = {N}")
-        ax.plot(det["x"][a], det["top_cosine"][a], "^:", color=color, label=f"top-N, cosine, N = {N}")
-        ax.plot(det["x"][a], det["match"][a], "s--", color=color, label=f"matching, inner product, N = {N}")
+        for key, marker, ls, _ in DETECTORS:
+            ax.plot(det["x"][a], det[key][a], marker=marker, ls=ls, color=f"C{a}")
     for k, text in ((2, "2 log N"), (4, "4 log N")):
         ax.axvline(k, color="gray", ls=":", lw=1)
-        ax.text(k, 1.02, text, ha="center", va="bottom", fontsize=9, color="0.3")
+        ax.text(k, 1.0, text, ha="center", va="bottom", color="0.3",
+                transform=ax.get_xaxis_transform())
     ax.axhline(0.5, color="gray", lw=0.6)
-    ax.set(xlabel=r"signal dimension relative to the set size, $r / \log N$", ylabel="detection precision",
-           ylim=(0, 1.1))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
+    ax.set(xlabel=r"signal dimension relative to the set size, $r / \log N$",
+           ylabel="detection precision", ylim=(0, 1.04))
+    rules = [Line2D([], [], color="k", marker=m, ls=ls, label=label) for _, m, ls, label in DETECTORS]
+    sizes = [Line2D([], [], color=f"C{a}", lw=4, label=f"N = {N}") for a, N in enumerate(det["N"])]
+    fig.legend(handles=rules, loc="outside lower left", title="detector")
+    fig.legend(handles=sizes, loc="outside lower right", title="set size")
     return fig
 
 
 def plot_phase2_run(precision_per_epoch, accuracies: dict):
-    """Chapter 5, ``fig-unpaired-phase2``: precision per epoch of phase 2 and the accuracies compared."""
-    fig, (ax1, ax2) = display.subplots(2, 1, height=5.6)
+    """Chapter 5, ``fig-unpaired-phase2``: precision per epoch of phase 2 (left) and the accuracies
+    compared (right).
+
+    ``accuracies`` maps a label to an accuracy, in the order paired only (phase 1), after phase 2,
+    closed form from the pairs, true encoders; the bars take those methods' house colours and
+    short two-line names, each labelled with its value.
+    """
+    fig, (ax1, ax2) = display.subplots(1, 2, height=3.4)
     epochs = np.arange(1, len(precision_per_epoch) + 1)
-    ax1.plot(epochs, precision_per_epoch, color="C3")
+    ax1.plot(epochs, precision_per_epoch, **method_look("paired_unpaired", marker="",
+                                                        label=None))
     display.integer_ticks(ax1, "x")
     ax1.set(xlabel="epoch of phase 2", ylabel="precision of detected pairs", ylim=(0, 1.05))
-    names = list(accuracies)
-    values = [accuracies[k] for k in names]
-    ax2.barh(names, values, color=["C0", "C3", "0.55", "k"][:len(names)])
-    for y, v in enumerate(values):
-        ax2.text(v + 0.01, y, f"{v:.3f}", va="center", fontsize=9)
-    ax2.set(xlabel="top-1 retrieval accuracy", xlim=(0, 1))
-    ax2.invert_yaxis()
-    ax2.grid(False, axis="y")
+    values = list(accuracies.values())
+    names = ["paired\nonly", "after\nphase 2", "closed\nform", "true\nencoders"][:len(values)]
+    colors = [method_look(m)["color"] for m in ("paired_only", "paired_unpaired", "closed_form",
+                                                "oracle")]
+    ax2.bar(names, values, color=colors[:len(values)])
+    bar_labels(ax2, values, fmt=".3f")
+    ax2.set(ylabel="top-1 retrieval accuracy", ylim=(0, 1.05))
+    ax2.grid(False, axis="x")
     return fig
 
 
@@ -337,17 +368,18 @@ def matching_demo_figure(run: dict):
     pairs-only closed form, matching and the true encoders (left) and the precision and recall of
     the matched pairs per round (right)."""
     accs, evaluations, n_test = run["accuracies"], run["evaluations"], run["n_test"]
-    fig, (ax1, ax2) = display.subplots(1, 2, height=3.0)
-    ax1.bar(["pairs only", "matching", "true"], accs, color=["0.55", "C2", "k"])
-    for x, a in enumerate(accs):
-        ax1.text(x, a + 0.02, f"{a:.2f}", ha="center", fontsize=9)
-    ax1.set(ylim=(0, 1.1), ylabel=f"accuracy among {n_test} test pairs")
+    fig, (ax1, ax2) = display.subplots(1, 2, height=3.4)
+    colors = [method_look(m)["color"] for m in ("closed_form", "matching", "oracle")]
+    ax1.bar(["pairs\nonly", "after\nmatching", "true\nencoders"], accs, color=colors)
+    bar_labels(ax1, accs)
+    ax1.set(ylim=(0, 1.12), ylabel=f"accuracy, {n_test} test pairs")
+    ax1.grid(False, axis="x")
     rounds = np.arange(1, len(evaluations) + 1)
-    ax2.plot(rounds, [p for p, _ in evaluations], "o-", label="precision")
-    ax2.plot(rounds, [q for _, q in evaluations], "s--", label="recall")
+    ax2.plot(rounds, [p for p, _ in evaluations], "o-", color="k", label="precision")
+    ax2.plot(rounds, [q for _, q in evaluations], "s--", color="0.55", label="recall")
     display.integer_ticks(ax2, "x")
-    ax2.set(ylim=(0, 1.05), xlabel="matching round", ylabel="detected pairs")
-    ax2.legend(loc="lower right")
+    ax2.set(ylim=(0, 1.05), xlabel="matching round", ylabel="matched pairs")
+    ax2.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     return fig
 
 

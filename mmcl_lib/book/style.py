@@ -50,6 +50,9 @@ METHODS: dict[str, Look] = {
     "closed_form": Look("closed form (Lemma 2.1)", "#56B4E9", "D", "--"),
     "oracle": Look("oracle pairing", "#000000", "*", "--"),
     "true_encoders": Look("true encoders", "#000000", "", ":"),
+    "paired_long": Look("paired only, as many steps", "#7F7F7F", "v", "-."),
+    "unpaired_independent": Look("independent batches", "#AA4499", "x", "-"),
+    "matching": Look("matching + closed-form refits", "#117733", "^", "-."),
     # Chapter 7: the classical relatives
     "pls_svd": Look("PLS-SVD", "#CC79A7", "D", ":"),
     "cca": Look("CCA", "#D55E00", "v", "--"),

@@ -20,7 +20,8 @@ Batches: like the authors' notebook, both phases of the main methods cut the sto
 same consecutive blocks of ``batch_size`` in every epoch (``batch_order="fixed"`` of
 :mod:`mmcl_lib.training`); only the ``_reshuffled`` variant draws new batches every epoch.
 
-:func:`summarise`, :func:`markdown_table` and :func:`plot_unpaired_summary` turn a list of runs into the
+:func:`summarise`, :func:`markdown_table` and :func:`plot_unpaired_summary` (every method in its
+house look, :func:`mmcl_lib.book.unpaired_figures.method_look`) turn a list of runs into the
 table and figure that ``experiments/reproduce_unpaired.py`` records and the chapter shows.
 
 The full run is long, so :func:`reproduce` cuts it into independent units (:func:`run_unit`: per
@@ -56,6 +57,7 @@ from ..unpaired import matching_self_training, pair_scores, train_unpaired
 from . import display
 from . import progress as _progress
 from .files import write_atomic
+from .unpaired_figures import method_look
 
 METHODS = ("paired_only", "paired_long", "paired_unpaired", "unpaired_independent", "closed_form",
            "matching", "oracle", "paired_only_reshuffled", "paired_unpaired_reshuffled")
@@ -304,37 +306,50 @@ def markdown_table(summary: dict, Ns=None, *, key: str = "methods") -> str:
     return "\n".join(lines)
 
 
-STYLES = {"oracle": ("k", "--", "o"), "closed_form": ("0.45", ":", "o"), "paired_only": ("C0", "-", "o"),
-          "paired_long": ("C9", "-.", "^"), "paired_unpaired": ("C3", "-", "o"),
-          "unpaired_independent": ("C4", "-", "v"), "matching": ("C2", "-", "s"),
-          "paired_only_reshuffled": ("C0", "--", "x"), "paired_unpaired_reshuffled": ("C3", "--", "x")}
+PANELS = (("the paper's recipe and its controls",
+           ("paired_only", "paired_long", "unpaired_independent", "paired_only_reshuffled",
+            "paired_unpaired")),
+          ("batch order and closed-form references",
+           ("paired_unpaired", "paired_unpaired_reshuffled", "closed_form", "matching", "oracle")))
+"""The two panels of :func:`plot_unpaired_summary`: title and methods of each (in drawing order)."""
 
 
 def plot_unpaired_summary(summary: dict, *, title: str | None = None):
     """Chapter 5's accuracy against N per method (mean, band of one standard deviation).
 
-    In the house style (Chapter 5 and the recorded figure of ``experiments/``): ticks at the values of N,
-    markers on every line, the legend below the axes, the independent-batches line (at 0)
-    lifted off the axis by a negative lower limit and labelled where it lies, and the
-    reshuffled-batches variant dashed in the colour of the method it varies.
+    Two panels stacked, sharing both axes: (a) the paper's recipe (paired only, paired +
+    unpaired) with its controls (as many steps on the pairs, independent batches, the
+    reshuffled-batches variant of phase 1); (b) paired + unpaired with its reshuffled variant
+    against the closed form, the matching variant and the true encoders. Every method in its
+    house look (:func:`mmcl_lib.book.unpaired_figures.method_look`); methods missing from
+    ``summary`` are skipped. Ticks at the values of N (every other one beyond six), the
+    independent-batches line (near 0) labelled at its left end, one legend per panel in the
+    free space below the curves.
     """
     Ns = np.asarray(summary["N"], dtype=float)
-    fig, ax = display.subplots(height=5.0)
-    for method, s in summary["methods"].items():
-        color, ls, marker = STYLES[method]
-        mean, std = np.asarray(s["mean"], dtype=float), np.asarray(s["std"], dtype=float)
-        if mean.size == 1:
-            mean, std = np.full(Ns.size, mean[0]), np.full(Ns.size, std[0])
-        ax.plot(Ns, mean, ls, color=color, marker=marker, label=LABELS[method], zorder=3)
-        display.band(ax, Ns, mean - std, mean + std, color=color, alpha=0.15)
-        if method == "unpaired_independent":
-            ax.annotate("independent batches", (Ns[-1], mean[-1]), xytext=(0, 8), textcoords="offset points",
-                        ha="right", fontsize=9, color=color)
-    ticks = Ns if Ns.size <= 6 else Ns[1::2]              # evenly spaced N: a linear axis, every other tick
-    ax.set_xticks(ticks, [f"{int(N)}" for N in ticks])
-    ax.set(xlabel="number of unpaired samples N", ylabel="top-1 retrieval accuracy", ylim=(-0.04, 0.72),
-           title=title)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8.5)
+    fig, axes = display.subplots(2, 1, height=7.0, sharex=True, sharey=True)
+    for ax, (panel_title, methods) in zip(axes, PANELS):
+        for method in methods:
+            if method not in summary["methods"]:
+                continue
+            s = summary["methods"][method]
+            kw = method_look(method)
+            mean, std = np.asarray(s["mean"], dtype=float), np.asarray(s["std"], dtype=float)
+            if mean.size == 1:
+                mean, std = np.full(Ns.size, mean[0]), np.full(Ns.size, std[0])
+            if method == "unpaired_independent":
+                kw["label"] = None
+                ax.annotate("independent batches", (Ns[0], mean[0]), xytext=(0, 6),
+                            textcoords="offset points", ha="left", color=kw["color"])
+            ax.plot(Ns, mean, zorder=3, **kw)
+            display.band(ax, Ns, mean - std, mean + std, color=kw["color"], alpha=0.15)
+        ax.set(title=panel_title, ylabel="top-1 accuracy")
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 0.12))
+    ticks = Ns if Ns.size <= 6 else Ns[1::2]              # evenly spaced N: every other tick
+    axes[-1].set_xticks(ticks, [f"{int(N)}" for N in ticks])
+    axes[-1].set(xlabel="number of unpaired samples N", ylim=(-0.04, 0.72))
+    if title:
+        fig.suptitle(title)
     return fig
 
 
