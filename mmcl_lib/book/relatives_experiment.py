@@ -342,7 +342,8 @@ def plot_clip(clip_res, grid: Mapping[str, Sequence]):
         for key, m, name in (("to_pls", "mmcl", "to PLS-SVD = MMCL"), ("to_cca", "cca", "to CCA")):
             _band(axes[0, j], grid["tau"], clip_res, key, m, index=np.s_[:, j], label=name)
         for m in ("clip", "mmcl", "cca"):
-            flat = {} if m == "clip" else {"marker": None, "linestyle": "--"}
+            flat = ({} if m == "clip" else {"marker": None, "linestyle": "--", "zorder": 3} if m == "cca"
+                    else {"marker": None, "linestyle": "--", **UNDER})
             _band(axes[1, j], grid["tau"], clip_res, m + "_ret", m, index=np.s_[:, j], **flat)
         axes[0, j].set_title("isotropic noise" if ratio == 1 else f"3 loud coordinates,\nratio {ratio:g}")
         axes[1, j].set_xlabel(r"temperature $\tau$")
