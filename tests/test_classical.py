@@ -261,3 +261,34 @@ def test_bad_inputs_raise_clear_errors(call, message):
     _, s = _sample(n=40)
     with pytest.raises(ValueError, match=message):
         call(s.X, s.Y)
+
+
+def test_worked_example_pls_and_cca_directions_and_correlations():
+    """Chapter 7's worked example: Sxx = diag(4, 1), Syy = 1, Sxy = (1, 1/2). By hand, PLS-SVD
+    takes (2, 1)/sqrt5 with correlation sqrt(1.25/3.4), CCA (1, 2)/sqrt5 with correlation
+    sqrt(1/2); on rows with exactly these covariances both libraries agree."""
+    C = np.array([[4.0, 0.0, 1.0], [0.0, 1.0, 0.5], [1.0, 0.5, 1.0]])
+    rows = rx.exact_covariance_sample(C, 200, np.random.default_rng(0))
+    centred = rows - rows.mean(axis=0)
+    np.testing.assert_allclose(centred.T @ centred / 200, C, atol=1e-12)
+    X, Y = rows[:, :2], rows[:, 2:]
+    for fit, w, rho in ((classical.pls_svd(X, Y, 1), [2.0, 1.0], np.sqrt(1.25 / 3.4)),
+                        (classical.cca(X, Y, 1), [1.0, 2.0], np.sqrt(0.5))):
+        got = fit.W1[:, 0] / np.linalg.norm(fit.W1[:, 0])
+        np.testing.assert_allclose(np.abs(got), np.array(w) / np.sqrt(5.0), atol=1e-6)
+        np.testing.assert_allclose(classical.canonical_correlations(X, Y, fit)[0], rho, atol=1e-6)
+
+
+def test_exact_covariance_sample_rejects_a_non_square_matrix():
+    with pytest.raises(ValueError, match="symmetric square"):
+        rx.exact_covariance_sample(np.ones((2, 3)), 10, np.random.default_rng(0))
+
+
+def test_chapter_7_draws_every_method_in_its_house_look():
+    from mmcl_lib.book import style
+    for method, (key, library) in rx.STYLE.items():
+        look = rx.look(method)
+        assert look["color"] == style.METHODS[key].color
+        assert look["marker"] == style.METHODS[key].marker
+        assert look["label"].endswith(f"({library})")
+    assert rx.look("pls")["linestyle"] != rx.look("mmcl")["linestyle"]   # PLS-SVD drawn on MMCL

@@ -255,3 +255,16 @@ def test_unpaired_teacher_sits_between_paired_only_and_the_oracle(seed):
     run = rdx.teacher_run(views, labels, "pix", "fou", seed, n_paired=10, n_val=10, n_test=30, loops=4,
                           lr_unpaired=2e-3)
     assert run["paired"] < run["teacher"] < run["oracle"]
+
+
+def test_worked_example_class_graph_embeds_each_class_on_one_point():
+    """Chapter 6's worked example: x classes (0, 0, 1), y classes (0, 1, 1). The normalised graph
+    has singular values 1, 1, 0 and the second pair embeds class 0 at 1/2 and class 1 at -1/2."""
+    from mmcl_lib import graph
+    T = graph.class_graph(np.array([0, 0, 1]), np.array([0, 1, 1]))
+    np.testing.assert_array_equal(T.astype(int), [[1, 0, 0], [1, 0, 0], [0, 1, 1]])
+    d1, d2 = T.sum(axis=1), T.sum(axis=0)
+    A = T / np.sqrt(np.outer(d1, d2))
+    np.testing.assert_allclose(np.linalg.svd(A, compute_uv=False), [1.0, 1.0, 0.0], atol=1e-12)
+    Z = graph.spectral_embedding(T, 1)[:, 0]
+    np.testing.assert_allclose(Z * np.sign(Z[0]), [0.5, 0.5, -0.5, 0.5, -0.5, -0.5], atol=1e-12)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import graph, metrics, real_data, solvers, spectral, training, unpaired
-from . import display
+from . import display, style
 
 
 def view_sharing(views: dict, r: int, n_train: int, rng: np.random.Generator) -> dict:
@@ -421,18 +421,33 @@ def paper_scale_table(results: dict) -> display.HTMLTable:
 
 # --------------------------------------------------------------------------- figures
 
+GRAPH_LOOKS = {"noisy": ("noisy graph", "#000000", "o", "-"),
+               "authors": ("denoised, k - 1 vectors", "#D55E00", "s", "-"),
+               "sklearn": ("denoised, log2 k vectors", "#56B4E9", "v", "--"),
+               "clean": ("clean graph", "#009E73", "", "--")}
+"""One look per training graph in Chapter 6 (label, colour, marker, line style)."""
+
+
+def _graph_look(name: str, **extra) -> dict:
+    label, color, marker, ls = GRAPH_LOOKS[name]
+    return {"label": label, "color": color, "marker": marker or None, "ls": ls, **extra}
+
+
+def _legend_below(fig, ax, ncols: int = 2) -> None:
+    """The axes' legend under the figure, outside the data (constrained layout makes room)."""
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=ncols)
+
+
 def plot_recovery(ax, ps, recovery: dict) -> None:
     """Fraction of the clean graph recovered vs p, for the noisy graph and each denoiser."""
-    styles = {("noisy", None): ("noisy graph", "k", "o")}
-    for (method, k) in recovery:
+    for (method, k), values in recovery.items():
+        look = _graph_look(method)
         if method != "noisy":
-            styles[(method, k)] = (f"{'k - 1' if method == 'authors' else 'log2 k'} vectors, k = {k}",
-                                   "C1" if method == "authors" else "C0", "s" if method == "authors" else "v")
-    for key, values in recovery.items():
-        label, color, marker = styles[key]
-        ax.plot(ps, values.mean(axis=1), marker=marker, color=color, label=label)
-    ax.set(xlabel="flip probability p", ylabel="fraction of entries equal to clean T", ylim=(0.45, 1.02))
-    ax.legend(fontsize=8)
+            look["label"] += f", k = {k}"
+        ax.plot(ps, values.mean(axis=1), **look)
+    ax.set(xlabel="flip probability p", ylabel="fraction of entries\nequal to clean T",
+           ylim=(0.45, 1.02))
+    _legend_below(ax.figure, ax)
 
 
 def plot_graph(ax, T, labels_x, labels_y, title: str) -> None:
@@ -442,8 +457,7 @@ def plot_graph(ax, T, labels_x, labels_y, title: str) -> None:
     ax.set(title=title, xlabel="y items (by digit)", ylabel="x items (by digit)", xticks=[], yticks=[])
 
 
-GRAPH_STYLES = {"noisy": ("noisy graph", "k", "o"), "authors k=10": ("denoised, k - 1 vectors", "C1", "s"),
-                "sklearn k=10": ("denoised, log2 k vectors", "C0", "v")}
+GRAPH_STYLES = {"noisy": "noisy", "authors k=10": "authors", "sklearn k=10": "sklearn"}
 
 
 def plot_graph_sweep(ax, ps, sweep: dict, key: str = "sampled") -> None:
@@ -451,23 +465,26 @@ def plot_graph_sweep(ax, ps, sweep: dict, key: str = "sampled") -> None:
     for name, res in sweep.items():
         if name == "clean":
             continue
-        label, color, marker = GRAPH_STYLES.get(name, (name, None, "o"))
+        look = (_graph_look(GRAPH_STYLES[name]) if name in GRAPH_STYLES
+                else {"label": name, "marker": "o"})
         v = res[key]
-        display.line_with_band(ax, ps, v.mean(axis=1), v.min(axis=1), v.max(axis=1), label=label, color=color,
-                               marker=marker)
+        display.line_with_band(ax, ps, v.mean(axis=1), v.min(axis=1), v.max(axis=1), **look)
     clean = sweep["clean"][key][0]
-    ax.axhline(clean.mean(), color="C2", ls="--", label="clean graph")
-    ax.axhspan(clean.min(), clean.max(), color="C2", alpha=0.15, lw=0)
+    look = _graph_look("clean")
+    ax.axhline(clean.mean(), color=look["color"], ls=look["ls"], label=look["label"])
+    ax.axhspan(clean.min(), clean.max(), color=look["color"], alpha=0.15, lw=0)
     ax.axhline(0.1, color="gray", ls=":", label="chance")
-    ax.set(xlabel="flip probability p", ylabel="prototype accuracy (test)", ylim=(0, 0.8), xticks=list(ps))
-    ax.legend(fontsize=8, loc="lower left")
+    ax.set(xlabel="flip probability p", ylabel="prototype accuracy (test)", ylim=(0, 0.8),
+           xticks=list(ps))
+    _legend_below(ax.figure, ax)
 
 
 def plot_teacher(axes, teach: dict) -> None:
     """Left: per-seed class retrieval of the three models (one line per seed). Right: the student's
-    test accuracy over phase 2 (mean, min-max band), with the paired-only and oracle means."""
+    test accuracy over phase 2 (mean, min-max band), with the paired-only and oracle means, in the
+    house looks of ``paired_only``, ``paired_unpaired`` and ``oracle``."""
     ax = axes[0]
-    keys = [("paired", "paired only"), ("teacher", "with unpaired\n(teacher)"), ("oracle", "oracle")]
+    keys = [("paired", "paired\nonly"), ("teacher", "with\nunpaired"), ("oracle", "oracle")]
     values = np.array([teach[k] for k, _ in keys])
     ax.plot(range(3), values, color="gray", alpha=0.5, marker="o", ms=4)
     ax.plot(range(3), values.mean(axis=1), "k_", ms=30, mew=2)
@@ -476,9 +493,13 @@ def plot_teacher(axes, teach: dict) -> None:
     ax = axes[1]
     curve = teach["student_curve"]
     epochs = np.arange(1, curve.shape[1] + 1)
+    student = style.look("paired_unpaired", label="student", marker=None)
     display.line_with_band(ax, epochs, curve.mean(axis=0), curve.min(axis=0), curve.max(axis=0),
-                           label="student", color="C3", marker=None)
-    ax.axhline(teach["paired"].mean(), color="C0", ls="--", label="paired only")
-    ax.axhline(teach["oracle"].mean(), color="k", ls="--", label="oracle")
+                           label=student["label"], color=student["color"], marker=None,
+                           ls=student["linestyle"])
+    for key, method in (("paired", "paired_only"), ("oracle", "oracle")):
+        look = style.look(method)
+        ax.axhline(teach[key].mean(), color=look["color"], ls=look["linestyle"],
+                   label=look["label"])
     ax.set(xlabel="epoch of phase 2", ylim=(0, 1))
-    ax.legend(fontsize=8, loc="lower right")
+    _legend_below(ax.figure, ax, ncols=3)

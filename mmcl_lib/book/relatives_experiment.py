@@ -21,24 +21,39 @@ from matplotlib.ticker import MaxNLocator
 from .. import classical, data, losses, metrics, real_data, solvers
 from .. import _validation as check
 from ..spectral import closed_form_mmcl
-from . import display
+from . import display, style, sweep
 
-# method key -> (label, colour, library that computed it)
+# method key of this chapter -> (its look in the house style, the library that computed it)
 STYLE = {
-    "mmcl": ("MMCL = PLS-SVD", "C0", "mmcl_lib"),
-    "mmcl_std": ("MMCL, standardised", "C5", "mmcl_lib"),
-    "pls": ("PLS-SVD", "C9", "scikit-learn"),
-    "cca": ("CCA", "C3", "cca-zoo"),
-    "ridge_cca": ("ridge CCA", "C1", "cca-zoo"),
-    "ransac_cca": ("RANSAC CCA", "C4", "cca-zoo"),
-    "clip": ("CLIP, trained", "C2", "mmcl_lib"),
+    "mmcl": ("mmcl", "mmcl_lib"),
+    "mmcl_std": ("mmcl_standardised", "mmcl_lib"),
+    "pls": ("pls_svd", "scikit-learn"),
+    "cca": ("cca", "cca-zoo"),
+    "ridge_cca": ("ridge_cca", "cca-zoo"),
+    "ransac_cca": ("robust_cca", "cca-zoo"),
+    "clip": ("clip_trained", "mmcl_lib"),
 }
+NAMES = {"mmcl": "MMCL = PLS-SVD", "ransac_cca": "RANSAC CCA"}
+"""Legend names that differ from the house style's label (RANSAC CCA is the book's robust CCA)."""
 
 
 def label(method: str) -> str:
     """Legend text of a method: its name and the library that computed it, e.g. ``CCA (cca-zoo)``."""
-    name, _, library = STYLE[method]
-    return f"{name} ({library})"
+    key, library = STYLE[method]
+    return f"{NAMES.get(method, style.METHODS[key].label)} ({library})"
+
+
+def look(method: str, **overrides) -> dict:
+    """``ax.plot`` keyword arguments of a method: the house look (:mod:`mmcl_lib.book.style`)
+    with the chapter's legend text."""
+    return style.look(STYLE[method][0], **{"label": label(method), **overrides})
+
+
+def _band(ax, x, result, key, method, **overrides):
+    """A sweep's mean and 10-90 % band in the method's house look."""
+    kw = look(method, **overrides)
+    return display.sweep_band(ax, x, result, key, label=kw.pop("label"), color=kw.pop("color"),
+                              marker=kw.pop("marker"), ls=kw.pop("linestyle"), **kw)
 
 
 def noise_std(d: int, level: float, ratio: float, loud: int = 0) -> np.ndarray:
@@ -269,7 +284,7 @@ def digits_table(dig, grid: Mapping[str, Sequence], n_test: int):
 
 # ---------------------------------------------------------------- figures
 
-SWEEP_TITLES = {"ratio": "(a) loud noise on 3 coordinates", "d": "(b) dimension d at n = 100",
+SWEEP_TITLES = {"ratio": "(a) 3 loud coordinates", "d": "(b) dimension d, n = 100",
                 "eta": r"(c) fraction $\eta$ of correct pairs", "n": "(d) number of pairs n"}
 SWEEP_XLABELS = {"ratio": "noise variance ratio (loud / quiet)", "d": "d", "eta": r"$\eta$", "n": "n"}
 
@@ -283,24 +298,32 @@ def _x_axis(ax, key: str, grid: Sequence) -> None:
         display.log_ticks(ax, "x", values=grid)
 
 
+UNDER = {"linewidth": 3.4, "markersize": 8, "zorder": 1.5}
+"""MMCL is drawn first, wide and with large markers, so that a method that coincides with it
+(PLS-SVD always; ridge CCA often) is seen as a thinner dashed line on top of a visible blue one."""
+
+
 def plot_sweeps(res: Mapping, grids: Mapping[str, Sequence], metric: str, *, d: int = 20, r: int = 4,
                 n_test: int = 200, robust: str = "eta"):
     """The 2 x 2 figure of Chapter 7's four sweeps: feature recovery (``metric="err"``) or retrieval
-    (``"ret"``); RANSAC CCA in sweep ``robust`` only. One legend for the figure, above the panels."""
+    (``"ret"``); RANSAC CCA in sweep ``robust`` only. One legend for the figure, above the panels.
+    MMCL is drawn under the others (:data:`UNDER`), so curves that coincide with it stay visible."""
     check.one_of(metric, ("err", "ret"), "metric")
-    fig, axes = display.subplots(2, 2, height=7.0)
+    fig, axes = display.subplots(2, 2, height=7.4)
     for ax, k in zip(axes.ravel(), SWEEP_KEYS):
         for m in ("mmcl", "cca", "ridge_cca") + (("ransac_cca",) if k == robust else ()):
             key = m + ("_ret" if metric == "ret" else ("" if m == "mmcl" else "_load"))
-            display.sweep_band(ax, grids[k], res[k], key, label=label(m), color=STYLE[m][1])
+            _band(ax, grids[k], res[k], key, m, **(UNDER if m == "mmcl" else {"zorder": 3}))
             if metric == "err" and k == "ratio" and m == "cca":
-                display.sweep_band(ax, grids[k], res[k], "cca", label="CCA weights (cca-zoo)", color=STYLE[m][1], ls=":")
+                _band(ax, grids[k], res[k], "cca", m, label="CCA weights (cca-zoo)", linestyle=":",
+                      markerfacecolor="white", zorder=3)
         if metric == "err":
-            ax.axhline(metrics.random_subspace_level(max(grids["d"]) if k == "d" else d, r), color="gray", ls=":",
-                       lw=1.2, label="random subspace")
+            ax.axhline(metrics.random_subspace_level(max(grids["d"]) if k == "d" else d, r),
+                       color="gray", ls=(0, (1, 3)), lw=1.4, label="random subspace")
         _x_axis(ax, k, grids[k])
         ax.set(xlabel=SWEEP_XLABELS[k], title=SWEEP_TITLES[k], ylim=(0, None))
-    axes[0, 0].set_ylabel(r"$\|\sin\Theta\|_F$ to $U_1$" if metric == "err" else f"top-1 retrieval ({n_test} pairs)")
+    axes[0, 0].set_ylabel(r"$\|\sin\Theta\|_F$ to $U_1$" if metric == "err"
+                          else f"top-1 retrieval ({n_test} pairs)")
     axes[1, 0].set_ylabel(axes[0, 0].get_ylabel())
     handles = {}
     for ax in axes.ravel():
@@ -312,29 +335,34 @@ def plot_sweeps(res: Mapping, grids: Mapping[str, Sequence], metric: str, *, d: 
 
 def plot_clip(clip_res, grid: Mapping[str, Sequence]):
     """Chapter 7's CLIP figure: one column per noise ratio; top row the distances of CLIP's encoder
-    subspace to PLS-SVD's (= MMCL's) and CCA's, bottom row the retrieval of CLIP, MMCL and CCA."""
-    fig, axes = display.subplots(2, 2, height=6.4, sharey="row", sharex=True)
+    subspace to PLS-SVD's (= MMCL's) and CCA's, bottom row the retrieval of CLIP, MMCL and CCA
+    (MMCL and CCA do not depend on the temperature: flat lines without markers)."""
+    fig, axes = display.subplots(2, 2, height=7.0, sharey="row", sharex=True)
     for j, ratio in enumerate(grid["ratio"]):
-        for key, name, color in (("to_pls", "to PLS-SVD = MMCL", "C0"), ("to_cca", "to CCA", "C3")):
-            display.sweep_band(axes[0, j], grid["tau"], clip_res, key, index=np.s_[:, j], color=color, label=name)
+        for key, m, name in (("to_pls", "mmcl", "to PLS-SVD = MMCL"), ("to_cca", "cca", "to CCA")):
+            _band(axes[0, j], grid["tau"], clip_res, key, m, index=np.s_[:, j], label=name)
         for m in ("clip", "mmcl", "cca"):
-            display.sweep_band(axes[1, j], grid["tau"], clip_res, m + "_ret", index=np.s_[:, j], color=STYLE[m][1],
-                               label=label(m), ls="--" if m != "clip" else "-", marker="o" if m == "clip" else None)
-        axes[0, j].set_title("isotropic noise" if ratio == 1 else f"3 loud coordinates, ratio {ratio:g}")
+            flat = ({} if m == "clip" else {"marker": None, "linestyle": "--", "zorder": 3} if m == "cca"
+                    else {"marker": None, "linestyle": "--", **UNDER})
+            _band(axes[1, j], grid["tau"], clip_res, m + "_ret", m, index=np.s_[:, j], **flat)
+        axes[0, j].set_title("isotropic noise" if ratio == 1 else f"3 loud coordinates,\nratio {ratio:g}")
         axes[1, j].set_xlabel(r"temperature $\tau$")
         display.log_ticks(axes[1, j], "x", values=grid["tau"])
     axes[0, 0].set(ylabel="sin-theta of CLIP's\nencoder subspace", ylim=(0, None))
     axes[1, 0].set(ylabel="top-1 retrieval", ylim=(0, None))
-    axes[0, 0].legend(loc="upper right")
-    axes[1, 0].legend(loc="center right")
+    handles = {}
+    for ax in axes.ravel():
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(lab, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside upper center", ncols=2)
     return fig
 
 
 def plot_units(units, scales: Sequence[float], methods: Sequence[str]):
     """Chapter 7's "Where it breaks" figure: retrieval against the scale of the first coordinate of x."""
-    fig, ax = display.subplots(1, 1, height=4.2)
+    fig, ax = display.subplots(1, 1, height=4.4)
     for m in methods:
-        display.sweep_band(ax, scales, units, m + "_ret", label=label(m), color=STYLE[m][1])
+        _band(ax, scales, units, m + "_ret", m, **(UNDER if m == "mmcl" else {"zorder": 3}))
     display.log_ticks(ax, "x", values=scales)
     ax.set(xlabel="scale s of the first coordinate of x", ylabel="top-1 retrieval", ylim=(0, None))
     fig.legend(loc="outside lower center", ncols=2)
@@ -343,14 +371,53 @@ def plot_units(units, scales: Sequence[float], methods: Sequence[str]):
 
 def demo_figure(demo, grid: Mapping[str, Sequence], eta_grid: Sequence[float], methods: Sequence[str],
                 ratio: float, d: int, n: int):
-    """One frame of Chapter 7's interactive figure: retrieval against eta, one curve per method."""
+    """One frame of Chapter 7's interactive figure: retrieval against eta, one curve per method.
+    MMCL is drawn wide underneath: PLS-SVD (scikit-learn) coincides with it, a dotted line on top."""
     idx = tuple(list(grid[k]).index(v) for k, v in (("ratio", ratio), ("d", d), ("n", n)))
-    fig, ax = display.subplots(1, 1, height=4.2)
+    fig, ax = display.subplots(1, 1, height=4.6)
     for m in methods:
-        ax.plot(eta_grid, demo.mean(m + "_ret")[idx], marker="o", color=STYLE[m][1],
-                ls="--" if m == "pls" else "-", label=label(m))
+        ax.plot(eta_grid, demo.mean(m + "_ret")[idx], **look(m, **(UNDER if m == "mmcl" else {"zorder": 3})))
     display.log_ticks(ax, "x", values=eta_grid)
-    ax.set(xlabel=r"fraction of correct pairs $\eta$", ylabel="top-1 retrieval (200 pairs)", ylim=(0, 1),
-           title=f"loud ratio {ratio:g}, d = {d}, n = {n}")
+    ax.set(xlabel=r"fraction of correct pairs $\eta$", ylabel="top-1 retrieval (200 pairs)",
+           ylim=(0, 1), title=f"loud/quiet ratio {ratio:g}, d = {d}, n = {n}")
     fig.legend(loc="outside lower center", ncols=2)
     return fig
+
+
+# ---------------------------------------------------------------- the chapter's experiments in one call
+
+
+def four_sweeps(grids: Mapping[str, Sequence], seeds: int, *, shrinkage: float = 0.1,
+                ransac_trials: int = 20):
+    """Chapter 7's four sweeps from the base setting (d = 20, n = 1000, eta = 1, noise ratio 10):
+    ``"ratio"`` (3 loud coordinates), ``"d"`` (at n = 100), ``"eta"`` (with RANSAC CCA) and ``"n"``.
+
+    Returns ``{key: SweepResult}`` over ``grids[key]`` with ``seeds`` seeds (common random numbers),
+    for MMCL, CCA and ridge CCA with ``shrinkage``.
+    """
+    three = ("mmcl", "cca", "ridge_cca")
+    runs = {"ratio": lambda rng, ratio: compare(rng, ratio=ratio, loud=3, methods=three,
+                                                shrinkage=shrinkage),
+            "d": lambda rng, d: compare(rng, n=100, d=d, ratio=10.0, methods=three,
+                                        shrinkage=shrinkage),
+            "eta": lambda rng, eta: compare(rng, eta=eta, ratio=10.0,
+                                            methods=three + ("ransac_cca",), shrinkage=shrinkage,
+                                            ransac_trials=ransac_trials),
+            "n": lambda rng, n: compare(rng, n=n, ratio=10.0, methods=three, shrinkage=shrinkage)}
+    return {k: sweep.sweep(runs[k], {k: grids[k]}, seeds, common_random_numbers=True) for k in runs}
+
+
+def exact_covariance_sample(C, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` rows whose centred sample covariance (divided by ``n``) is exactly ``C``.
+
+    A small worked example (Chapter 7) can then be checked against the libraries with no sampling
+    error: the directions the methods find on these rows are the population ones.
+    """
+    C = np.asarray(C, dtype=float)
+    if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.allclose(C, C.T):
+        raise ValueError(f"C must be a symmetric square matrix, got shape {C.shape}")
+    n = check.integer(n, "n", low=C.shape[0] + 1)
+    Z = rng.standard_normal((n, C.shape[0]))
+    Z -= Z.mean(axis=0)
+    Z = Z @ np.linalg.inv(np.linalg.cholesky(Z.T @ Z / n)).T       # sample covariance I exactly
+    return Z @ np.linalg.cholesky(C).T

@@ -58,6 +58,8 @@ METHODS: dict[str, Look] = {
     "cca": Look("CCA", "#D55E00", "v", "--"),
     "ridge_cca": Look("ridge CCA", "#882255", "P", "-."),
     "robust_cca": Look("robust CCA", "#44AA99", "X", ":"),
+    "mmcl_standardised": Look("MMCL, standardised", "#117733", "s", "--"),
+    "clip_trained": Look("CLIP, trained", "#332288", "h", "-"),
     # Chapter 8: filtering with a teacher
     "no_filter": Look("no filtering", "#0072B2", "o", "-"),
     "teacher_filter": Look("teacher filtering", "#D55E00", "s", "-"),
