@@ -50,6 +50,7 @@ STYLE = {key: (label, style.METHODS[name].color, style.METHODS[name].marker, sty
          for key, (name, label) in LOOKS.items()}
 """method key -> (legend label, colour, marker, line style), from the house looks."""
 CLEAN_COLOUR, CORRUPTED_COLOUR = "#56B4E9", "#E69F00"     # the two kinds of pair (Okabe-Ito)
+TEACHER_ALONE_COLOUR = "#CC79A7"                            # a teacher's own error (not a filter)
 METHODS = tuple(STYLE)
 
 PAPER_TABLE1 = {0.01: (28.76, 4.00), 0.1: (11.79, 1.20), 0.2: (9.85, 1.39), 0.3: (9.08, 1.15),
@@ -325,7 +326,8 @@ def plot_scaled(result: SweepResult, n: int, *, metric: str = "_m1", predicted: 
                 ax.plot(etas, scaled(predicted[method], etas, n, scaling), color=STYLE[method][1], ls=":", lw=1.2)
         display.log_ticks(ax, "both")
         ax.set(ylabel=ylabel)
-        ax.legend(loc="upper left")
+    for ax, loc in zip(axes, ("upper left", "lower left", "upper left")):
+        ax.legend(loc=loc)
     if switch is not None:
         axes[-1].axvline(switch, color="k", lw=1, ls="--")
         axes[-1].annotate("switch", (switch, 0.05), xycoords=("data", "axes fraction"), xytext=(4, 0),
@@ -487,7 +489,7 @@ def plot_heteroskedastic(bias: SweepResult, errors: SweepResult, *, level: float
     ratios = np.asarray(bias.grid["ratio"], dtype=float)
     for key in ("oracle_0", "oracle_half"):
         _band(ax0, ratios, bias[key], key)
-    ax0.plot(ratios, bias.mean("none"), **_look("none", label="no filtering (exactly 0)"))
+    ax0.plot(ratios, bias.mean("none"), **_look("none", label="no filtering (0; Monte Carlo error)"))
     display.log_ticks(ax0, "x", ratios)
     ax0.set(xlabel="largest / smallest noise variance", ylabel="population error",
             title=f"filtered targets, noise level {level:g}")
@@ -528,7 +530,8 @@ def plot_small_teacher(result: SweepResult, n: int):
     sizes_ = np.asarray(result.grid["n_teacher"], dtype=float)
     fig, ax = display.subplots(height=5.0)
     _band(ax, sizes_, result["teacher"], "teacher_0", label="student of the teacher")
-    _band(ax, sizes_, result["teacher_alone"], "teacher_half", label="the teacher itself")
+    _band(ax, sizes_, result["teacher_alone"], "teacher_half", label="the teacher itself",
+          color=TEACHER_ALONE_COLOUR, marker="o")
     ax.axhline(result.mean("oracle").mean(), **_look("oracle_0", marker=None, label="true-loading filter"))
     ax.axhline(result.mean("none").mean(), **_look("none", marker=None))
     display.log_ticks(ax, "x", sizes_)
@@ -653,6 +656,7 @@ def recorded_quotes(rec: Mapping) -> dict[str, float]:
         row = by_r[f"r={r}"]
         out[f"rec_switch_r{r}"] = row["measured_m1"]["eta_x"]
         out[f"rec_switch_r{r}_se"] = row["measured_m1"]["se"]
+        out[f"rec_switch_r{r}_over_bound"] = out[f"rec_switch_r{r}"] * r**2
     snr = rec["teacher_snr"]["no_split"]
     ns = rec["teacher_snr"]["n"]
     for i, noise in enumerate(snr["noises"]):
@@ -686,4 +690,5 @@ def snr_table(rec: Mapping):
     snr, ns = rec["teacher_snr"]["no_split"], rec["teacher_snr"]["n"]
     rows = [[f"{noise:g}"] + [display.pm(snr["ratio"]["mean"][i][j], snr["ratio"]["se"][i][j], ".2f")
                               for j in range(len(ns))] for i, noise in enumerate(snr["noises"])]
-    return display.html_table(["noise sd"] + [f"n = {n:,}".replace(",", "\u2009") for n in ns], rows)
+    return display.html_table(["noise sd"] + [f"n\u00a0=\u00a0{n:,}".replace(",", "\u202f") for n in ns],
+                              rows)
