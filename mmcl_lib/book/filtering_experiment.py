@@ -581,7 +581,7 @@ def demo_figure(run: Mapping):
     if kept.sum() < kept.size:
         ax0.axvline(s[kept].min(), color="k", ls="--", lw=1.2, label="kept above")
     ax0.set(xlabel="teacher score", ylabel="pairs", yticks=[])
-    ax0.legend(loc="upper left")
+    ax0.legend(loc="upper right")
     names = {"none": "no filter", "teacher": "teacher", "oracle": "true\nloadings", "clean": "clean\nonly"}
     looks = {"none": "none", "teacher": "teacher_0", "oracle": "oracle_0", "clean": "clean"}
     vals = [run["errors"][k] for k in names]
