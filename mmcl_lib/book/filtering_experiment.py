@@ -20,29 +20,38 @@ chapter's data, loops over seeds and parameters, fits the rates and draws the fi
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import NullLocator
 
 from .. import _validation as check
 from .. import baselines, data, filtering, spectral
 from ..metrics import sin_theta, subspace_error
-from . import display, scale
+from . import display, scale, style
 from .sweep import SweepResult, loglog_slope, sweep
 
 SETTINGS = {"d1": 10, "d2": 8, "r": 4, "noise": 0.01}
 """The paper's synthetic setting (Section 7 and Appendix H): gamma = gamma~ = 10^4."""
 
-# method key -> (legend label, colour, marker, line style)
-STYLE = {
-    "none": ("no filtering", "C0", "o", "-"),
-    "teacher_0": (r"teacher, $\theta = 0$", "C3", "s", "-"),
-    "teacher_half": (r"teacher, $\theta = r/2$", "C1", "D", "-"),
-    "oracle_0": (r"true loadings, $\theta = 0$", "C2", "^", "--"),
-    "oracle_half": (r"true loadings, $\theta = r/2$", "C9", "v", "--"),
-    "clean": ("clean pairs only", "0.35", "x", ":"),
+# method key -> (key of mmcl_lib.book.style.METHODS, legend label in this chapter): one colour per
+# filter (the house look), and the threshold told apart by marker and line style
+LOOKS = {
+    "none": ("no_filter", "no filtering"),
+    "teacher_0": ("teacher_filter", r"teacher, $\theta = 0$"),
+    "teacher_half": ("teacher_filter_half", r"teacher, $\theta = r/2$"),
+    "oracle_0": ("true_loading_filter", r"true loadings, $\theta = 0$"),
+    "oracle_half": ("true_loading_filter_half", r"true loadings, $\theta = r/2$"),
+    "clean": ("clean_only", "clean pairs only"),
 }
+STYLE = {key: (label, style.METHODS[name].color, style.METHODS[name].marker, style.METHODS[name].linestyle)
+         for key, (name, label) in LOOKS.items()}
+"""method key -> (legend label, colour, marker, line style), from the house looks."""
+CLEAN_COLOUR, CORRUPTED_COLOUR = "#56B4E9", "#E69F00"     # the two kinds of pair (Okabe-Ito)
+TEACHER_ALONE_COLOUR = "#CC79A7"                            # a teacher's own error (not a filter)
 METHODS = tuple(STYLE)
 
 PAPER_TABLE1 = {0.01: (28.76, 4.00), 0.1: (11.79, 1.20), 0.2: (9.85, 1.39), 0.3: (9.08, 1.15),
@@ -55,7 +64,7 @@ def sizes() -> dict:
     """Experiment sizes at the current scale (``MMCL_SCALE``), read when called."""
     return {
         "rates_n": scale.pick(50_000, quick=5_000, paper=200_000),
-        "rates_etas": scale.pick(list(np.geomspace(1, 1e-3, 10)), quick=[1.0, 0.1, 0.01],
+        "rates_etas": scale.pick(list(np.geomspace(1, 1e-3, 10)), quick=[1.0, 0.3, 0.1, 0.01, 0.003],
                                  paper=list(np.geomspace(1, 1e-3, 13))),
         "rates_seeds": scale.pick(4, quick=2, paper=20),
         "table1_seeds": scale.pick(30, quick=3, paper=100),
@@ -69,6 +78,9 @@ def sizes() -> dict:
                                     paper=[8, 10, 20, 30, 50, 100, 300, 1000, 3000, 10_000]),
         "teacher_n": scale.pick(50_000, quick=5_000, paper=200_000),
         "teacher_seeds": scale.pick(5, quick=2, paper=20),
+        "demo": scale.pick({"eta": [0.3, 0.1, 0.03], "fraction": [0.05, 0.1, 0.3, 0.5, 1.0],
+                            "noise": [0.01, 0.3, 1.0]},
+                           quick={"eta": [0.1, 0.03], "fraction": [0.1, 1.0], "noise": [0.01, 1.0]}),
     }
 
 
@@ -259,57 +271,68 @@ def predicted_rates(etas: Sequence[float], n: int, *, d1: int = 10, d2: int = 8,
     return {key: np.array(v) for key, v in out.items()}
 
 
+def _look(method: str, **overrides) -> dict:
+    """``ax.plot`` keyword arguments of a method of :data:`METHODS` (its house look, this chapter's label)."""
+    label, color, marker, ls = STYLE[method]
+    return {"label": label, "color": color, "marker": marker, "ls": ls, **overrides}
+
+
+def _band(ax, x, vals, method: str, **overrides):
+    """Mean over seeds (columns) with a 10-90 % band, only at the x where every seed is finite."""
+    vals = np.asarray(vals, dtype=float)
+    ok = np.all(np.isfinite(vals), axis=1)
+    return display.line_with_band(ax, np.asarray(x)[ok], vals[ok].mean(axis=1), np.quantile(vals[ok], 0.1, axis=1),
+                                  np.quantile(vals[ok], 0.9, axis=1), **_look(method, **overrides))
+
+
 def plot_rates(result: SweepResult, n: int, *, metric: str = "_m1", predicted: Mapping | None = None,
                methods: Sequence[str] = METHODS):
     """Chapter 8, ``fig-filtering-rates``: error against eta (log-log) for every method.
 
     Lines: the mean over seeds with a 10-90 % band; dotted black: first-order predictions
-    (:func:`predicted_rates`, modality 1) when given.
+    (:func:`predicted_rates`, modality 1) when given. The legend sits below the axes.
     """
     etas = np.asarray(result.grid["eta"], dtype=float)
-    fig, ax = display.subplots(height=4.4)
+    fig, ax = display.subplots(height=5.6)
     for method in methods:
-        label, color, marker, ls = STYLE[method]
-        vals = result[method + metric]
-        ok = np.all(np.isfinite(vals), axis=1)
-        display.line_with_band(ax, etas[ok], np.mean(vals[ok], axis=1), np.quantile(vals[ok], 0.1, axis=1),
-                               np.quantile(vals[ok], 0.9, axis=1), label=label, color=color, marker=marker,
-                               ls=ls)
+        _band(ax, etas, result[method + metric], method)
     for key, values in (predicted or {}).items():
-        ax.plot(etas, values, color="k", ls=":", lw=1, label="first order" if key == "none" else None)
+        ax.plot(etas, values, color="k", ls=":", lw=1.2, label="first order" if key == "none" else None)
     display.log_ticks(ax, "both")
     ax.invert_xaxis()
     name = "modality 1" if metric == "_m1" else "worse modality"
     ax.set(xlabel=r"fraction of clean pairs $\eta$", ylabel=rf"$\|\sin\Theta\|_F$ ({name})",
-           title=f"n = {n}")
-    ax.legend(loc="upper left", ncol=2)
+           title=f"n = {n:,} pairs".replace(",", "\u2009"))
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
-def plot_scaled(result: SweepResult, n: int, *, metric: str = "_m1", predicted: Mapping | None = None):
+def plot_scaled(result: SweepResult, n: int, *, metric: str = "_m1", predicted: Mapping | None = None,
+                switch: float | None = None):
     """Chapter 8, ``fig-filtering-scaled``: each rate as a flat line.
 
     Top: error x eta sqrt(n) (flat for no filtering). Middle: error x sqrt(eta n) (flat for the clean
-    pairs, and for the filters at large eta). Bottom: error x sqrt(n) (flat for the filters at small eta).
+    pairs, and for the filters at large eta). Bottom: error x sqrt(n) (flat for the filters at small
+    eta); ``switch``: a vertical line where the filtered curve changes regime.
     """
     etas = np.asarray(result.grid["eta"], dtype=float)
     panels = (("eta_sqrt_n", ("none",), r"error $\times\ \eta\sqrt{n}$"),
               ("sqrt_eta_n", ("clean", "teacher_half", "oracle_half"), r"error $\times \sqrt{\eta n}$"),
               ("sqrt_n", ("teacher_0", "oracle_0"), r"error $\times \sqrt{n}$"))
-    fig, axes = display.subplots(3, 1, height=7.6, sharex=True)
+    fig, axes = display.subplots(3, 1, height=8.4, sharex=True)
     for ax, (scaling, methods, ylabel) in zip(axes, panels):
         for method in methods:
-            vals = scaled(result[method + metric], etas, n, scaling)
-            ok = np.all(np.isfinite(vals), axis=1)
-            label, color, marker, ls = STYLE[method]
-            display.line_with_band(ax, etas[ok], vals[ok].mean(axis=1), np.quantile(vals[ok], 0.1, axis=1),
-                                   np.quantile(vals[ok], 0.9, axis=1), label=label, color=color,
-                                   marker=marker, ls=ls)
+            _band(ax, etas, scaled(result[method + metric], etas, n, scaling), method)
             if predicted is not None and method in predicted:
-                ax.plot(etas, scaled(predicted[method], etas, n, scaling), color=color, ls=":", lw=1)
+                ax.plot(etas, scaled(predicted[method], etas, n, scaling), color=STYLE[method][1], ls=":", lw=1.2)
         display.log_ticks(ax, "both")
         ax.set(ylabel=ylabel)
-        ax.legend(loc="best")
+    for ax, loc in zip(axes, ("upper left", "lower left", "upper left")):
+        ax.legend(loc=loc)
+    if switch is not None:
+        axes[-1].axvline(switch, color="k", lw=1, ls="--")
+        axes[-1].annotate("switch", (switch, 0.05), xycoords=("data", "axes fraction"), xytext=(4, 0),
+                          textcoords="offset points")
     axes[0].invert_xaxis()
     axes[-1].set(xlabel=r"fraction of clean pairs $\eta$")
     return fig
@@ -377,24 +400,26 @@ def score_sample(rng: np.random.Generator, *, n: int = 50_000, r: int = 16, nois
 def plot_score_histograms(scores, matched, moments: filtering.ScoreMoments, r: int):
     """Chapter 8, ``fig-score-laws``: histograms of clean and corrupted scores with their predicted
     Gaussian approximations (mean and variance of :func:`mmcl_lib.filtering.score_moments`), and the
-    thresholds 0 and r/2."""
+    thresholds 0 and r/2. Each histogram is its share of the mixture density."""
     scores, matched = np.asarray(scores), np.asarray(matched, dtype=bool)
-    fig, ax = display.subplots(height=3.8)
+    fig, ax = display.subplots(height=5.0)
     bins = np.linspace(np.quantile(scores, 0.001), np.quantile(scores, 0.999), 80)
     grid = np.linspace(bins[0], bins[-1], 400)
     for mask, mean, var, label, color in ((~matched, moments.mean_corrupted, moments.var_corrupted,
-                                           "corrupted pairs", "C0"),
-                                          (matched, moments.mean_clean, moments.var_clean, "clean pairs", "C3")):
-        weight = mask.mean()                      # each histogram is its share of the mixture density
+                                           "corrupted", CORRUPTED_COLOUR),
+                                          (matched, moments.mean_clean, moments.var_clean, "clean", CLEAN_COLOUR)):
+        weight = mask.mean()
         ax.hist(scores[mask], bins=bins, weights=np.full(mask.sum(), 1 / (scores.size * (bins[1] - bins[0]))),
-                color=color, alpha=0.45, label=f"{label} ({100 * weight:.0f} %)")
+                color=color, alpha=0.5, label=f"{label} pairs ({100 * weight:.0f} %)")
         ax.plot(grid, weight * np.exp(-(grid - mean) ** 2 / (2 * var)) / math.sqrt(2 * math.pi * var),
-                color=color, lw=1.4, label=f"mean {mean:g}, variance {var:.1f}")
+                color=color, lw=2, ls="--" if label == "clean" else "-",
+                label=f"predicted: mean {mean:g}, var. {var:.1f}")
+    top = ax.get_ylim()[1]
     for theta, text in ((0.0, r"$\theta = 0$"), (r / 2, r"$\theta = r/2$")):
-        ax.axvline(theta, color="k", lw=0.8, ls="--")
-        ax.text(theta, ax.get_ylim()[1] * 0.97, " " + text, va="top", fontsize=9)
+        ax.axvline(theta, color="k", lw=0.9, ls=":")
+        ax.text(theta, top * 0.98, " " + text, va="top")
     ax.set(xlabel=r"true-loading score $\langle U_1^\top x, U_2^\top y\rangle$", ylabel="density")
-    ax.legend(loc="upper right", fontsize=8.5)
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -460,25 +485,23 @@ def heteroskedastic_run(rng: np.random.Generator, *, n: int, ratio: float = 10.0
 
 def plot_heteroskedastic(bias: SweepResult, errors: SweepResult, *, level: float = 1.0):
     """Chapter 8, ``fig-filtering-heteroskedastic``: the filtered population error against the
-    variance ratio (left) and the sample errors against n at one ratio (right)."""
-    fig, (ax0, ax1) = display.subplots(1, 2)
+    variance ratio (top) and the sample errors against n at one ratio (bottom)."""
+    fig, (ax0, ax1) = display.subplots(2, 1, height=7.6)
     ratios = np.asarray(bias.grid["ratio"], dtype=float)
     for key in ("oracle_0", "oracle_half"):
-        _, color, marker, ls = STYLE[key]
-        display.sweep_band(ax0, ratios, bias, key, label=STYLE[key][0], color=color, marker=marker, ls=ls)
-    ax0.plot(ratios, bias.mean("none"), color=STYLE["none"][1], marker="o", label="no filtering (0)")
+        _band(ax0, ratios, bias[key], key)
+    ax0.plot(ratios, bias.mean("none"), **_look("none", label="no filtering (0; Monte Carlo error)"))
     display.log_ticks(ax0, "x", ratios)
     ax0.set(xlabel="largest / smallest noise variance", ylabel="population error",
-            title=f"filtered targets (noise level {level:g})")
-    ax0.legend(loc="upper left", fontsize=8.5)
+            title=f"filtered targets, noise level {level:g}")
+    ax0.legend(loc="upper left")
     ns = np.asarray(errors.grid["n"], dtype=float)
     for key in ("none", "teacher_0", "oracle_0"):
-        label, color, marker, ls = STYLE[key]
-        display.sweep_band(ax1, ns, errors, key, label=label, color=color, marker=marker, ls=ls)
+        _band(ax1, ns, errors[key], key)
     display.log_ticks(ax1, "x", ns)
     display.log_ticks(ax1, "y")
-    ax1.set(xlabel="number of pairs n", ylabel=r"$\|\sin\Theta\|_F$", title="samples")
-    ax1.legend(loc="lower left", fontsize=8.5)
+    ax1.set(xlabel="number of pairs n", ylabel=r"$\|\sin\Theta\|_F$", title="samples, variance ratio 10")
+    ax1.legend(loc="lower left")
     return fig
 
 
@@ -506,18 +529,17 @@ def small_teacher_run(rng: np.random.Generator, *, n_teacher: int, n: int, eta: 
 def plot_small_teacher(result: SweepResult, n: int):
     """Chapter 8, ``fig-filtering-small-teacher``: the student's error against the teacher's size."""
     sizes_ = np.asarray(result.grid["n_teacher"], dtype=float)
-    fig, ax = display.subplots(height=3.8)
-    display.sweep_band(ax, sizes_, result, "teacher", label="student of the teacher", color=STYLE["teacher_0"][1],
-                       marker="s")
-    display.sweep_band(ax, sizes_, result, "teacher_alone", label="the teacher itself", color="C4", marker="o",
-                       ls="-.")
-    ax.axhline(result.mean("oracle").mean(), color=STYLE["oracle_0"][1], ls="--", label="true-loading filter")
-    ax.axhline(result.mean("none").mean(), color=STYLE["none"][1], ls="-", label="no filtering")
+    fig, ax = display.subplots(height=5.0)
+    _band(ax, sizes_, result["teacher"], "teacher_0", label="student of the teacher")
+    _band(ax, sizes_, result["teacher_alone"], "teacher_half", label="the teacher itself",
+          color=TEACHER_ALONE_COLOUR, marker="o")
+    ax.axhline(result.mean("oracle").mean(), **_look("oracle_0", marker=None, label="true-loading filter"))
+    ax.axhline(result.mean("none").mean(), **_look("none", marker=None))
     display.log_ticks(ax, "x", sizes_)
     display.log_ticks(ax, "y")
     ax.set(xlabel="pairs the teacher was trained on", ylabel=r"$\|\sin\Theta\|_F$",
-           title=f"filtering n = {n} pairs")
-    ax.legend(loc="upper right", fontsize=8.5)
+           title=f"filtering n = {n:,} other pairs".replace(",", "\u2009"))
+    fig.legend(loc="outside lower center", ncol=2)
     return fig
 
 
@@ -551,25 +573,124 @@ def demo_run(eta: float, fraction: float, noise: float, *, n: int = 20_000, seed
 def demo_figure(run: Mapping):
     """Chapter 8's interactive figure for one :func:`demo_run`: the teacher scores (in oracle units)
     of clean and corrupted pairs with the kept region (left) and the four errors (right)."""
-    fig, (ax0, ax1) = display.subplots(1, 2, height=3.4)
+    fig, (ax0, ax1) = display.subplots(1, 2, height=4.0, width_ratios=(1.1, 1))
     s, matched, kept = run["scores"], run["matched"], run["kept"]
     bins = np.linspace(np.quantile(s, 0.002), np.quantile(s, 0.998), 60)
-    ax0.hist(s[~matched], bins=bins, color="C0", alpha=0.5, label="corrupted")
-    ax0.hist(s[matched], bins=bins, color="C3", alpha=0.5, label="clean")
+    ax0.hist(s[~matched], bins=bins, color=CORRUPTED_COLOUR, alpha=0.6, label="corrupted", histtype="stepfilled")
+    ax0.hist(s[matched], bins=bins, color=CLEAN_COLOUR, alpha=0.6, label="clean", histtype="stepfilled")
     if kept.sum() < kept.size:
-        ax0.axvline(s[kept].min(), color="k", ls="--", lw=1, label="kept above")
-    ax0.set(xlabel="teacher score (oracle units)", ylabel="pairs", yticks=[])
-    ax0.legend(loc="upper right", fontsize=8)
-    names = {"none": "no filter", "teacher": "teacher", "oracle": "true load.", "clean": "clean only"}
-    colors = {"none": STYLE["none"][1], "teacher": STYLE["teacher_0"][1], "oracle": STYLE["oracle_0"][1],
-              "clean": STYLE["clean"][1]}
+        ax0.axvline(s[kept].min(), color="k", ls="--", lw=1.2, label="kept above")
+    ax0.set(xlabel="teacher score", ylabel="pairs", yticks=[])
+    ax0.legend(loc="upper right")
+    names = {"none": "no filter", "teacher": "teacher", "oracle": "true\nloadings", "clean": "clean\nonly"}
+    looks = {"none": "none", "teacher": "teacher_0", "oracle": "oracle_0", "clean": "clean"}
     vals = [run["errors"][k] for k in names]
-    ax1.bar(range(4), np.nan_to_num(vals), color=[colors[k] for k in names])
-    for x, v in enumerate(vals):
-        ax1.text(x, (0 if math.isnan(v) else v), " n/a" if math.isnan(v) else f"{v:.2g}", ha="center",
-                 va="bottom", fontsize=8.5)
-    ax1.set(xticks=range(4), xticklabels=list(names.values()), yscale="log", ylim=(1e-4, 3),
-            ylabel=r"$\|\sin\Theta\|_F$ (modality 1)",
-            title=f"η = {run['eta']:g}, keep {100 * run['fraction']:g} %, noise {run['noise']:g}")
-    ax1.tick_params(axis="x", labelsize=8.5)
+    y = np.arange(4)[::-1]
+    ax1.barh(y, np.nan_to_num(vals), color=[STYLE[looks[k]][1] for k in names])
+    for yy, v in zip(y, vals):
+        ax1.text(1.2e-4, yy, " n/a" if math.isnan(v) else f" {v:.2g}", va="center",
+                 color="k" if math.isnan(v) or v < 2e-3 else "w")
+    ax1.set(yticks=y, yticklabels=list(names.values()), xscale="log", xlim=(1e-4, 3),
+            xlabel=r"$\|\sin\Theta\|_F$ (modality 1)")
+    ax1.grid(False, axis="y")
+    ax1.xaxis.set_minor_locator(NullLocator())          # (one static frame per setting: draw fast)
+    fig.suptitle(f"η = {run['eta']:g}, keep {100 * run['fraction']:g} %, noise {run['noise']:g}")
     return fig
+
+
+
+
+# ---------------------------------------------------------------- the chapter's fits and recorded results
+
+CHAPTER_REGIMES = {
+    "none": ("none", "eta_sqrt_n", 0.04, 1.0),
+    "clean": ("clean", "sqrt_eta_n", 1e-3, 1.0),
+    "oracle_0_large": ("oracle_0", "sqrt_eta_n", 0.2, 1.0),
+    "oracle_0_small": ("oracle_0", "sqrt_n", 1e-3, 0.01),
+    "oracle_half_small": ("oracle_half", "sqrt_n", 1e-3, 0.01),
+    "teacher_0_large": ("teacher_0", "sqrt_eta_n", 0.2, 1.0),
+    "teacher_half_large": ("teacher_half", "sqrt_eta_n", 0.2, 1.0),
+}
+"""Chapter 8's regimes at the default size (n = 50 000): name -> (method, scaling, eta range); the
+unfiltered law is fitted where n eta^2 is well above d1, the eta-free plateau for eta <= 0.01."""
+
+
+def chapter_fits(result: SweepResult, n: int, *, metric: str = "_m1") -> dict[str, float]:
+    """Slopes and flat constants of :data:`CHAPTER_REGIMES` as flat names for the prose:
+    ``<regime>_slope``, ``<regime>_slope_se``, ``<regime>_const``, ``<regime>_const_se``,
+    plus the switch of the true-loading filter at theta = 0 (``switch``, ``switch_se``)."""
+    out = {}
+    for name, fit in rate_fits(result, n, CHAPTER_REGIMES, metric=metric).items():
+        out[f"{name}_slope"], out[f"{name}_slope_se"] = fit["slope"]
+        out[f"{name}_const"], out[f"{name}_const_se"] = fit["constant"]
+    sw = switch_point(result, "oracle_0", (1e-3, 0.01), metric=metric)
+    out["switch"], out["switch_se"] = sw["eta_x"], sw["se"]
+    return out
+
+
+RESULTS = Path(__file__).resolve().parents[2] / "experiments" / "results" / "filtering_rates.json"
+"""Where ``experiments/filtering_rates.py`` records its measurements."""
+
+
+def load_recorded(path=None) -> dict:
+    """The measurements recorded by ``experiments/filtering_rates.py`` (a JSON file)."""
+    return json.loads(Path(RESULTS if path is None else path).read_text())
+
+
+def recorded_quotes(rec: Mapping) -> dict[str, float]:
+    """The recorded numbers Chapter 8 quotes, as flat names ``rec_...`` (modality 1 unless named)."""
+    rates = rec["rates"]
+    fits, split = rates["fits"]["m1"], rates["fits_split"]["m1"]
+    plateau = rates["teacher_plateau"]
+    out = {"rec_n": rates["n"], "rec_seeds": rates["seeds"], "rec_plateau_n": plateau["n"],
+           "rec_wall_min": rec["wall_time_s"] / 60}
+    for name in ("none", "clean", "oracle_0_large", "oracle_0_small", "oracle_half_small", "teacher_0_large"):
+        out[f"rec_{name}_slope"], out[f"rec_{name}_slope_se"] = fits[name]["slope"]
+        out[f"rec_{name}_const"], out[f"rec_{name}_const_se"] = fits[name]["constant"]
+    out["rec_split_const"] = split["teacher_0_large"]["constant"][0]
+    out["rec_split_ratio"] = out["rec_split_const"] / out["rec_teacher_0_large_const"]
+    for key in ("teacher_0", "oracle_0"):
+        out[f"rec_{key}_plateau_const"] = plateau["fits"]["m1"][f"{key}_plateau"]["constant"][0]
+    pred = rates["predicted_constants_m1"]
+    out["pred_none"], out["pred_plateau"] = pred["none_eta_sqrt_n"], pred["oracle_0_plateau_sqrt_n"]
+    by_r = rec["switch"]["by_r"]
+    for r in (2, 4, 8, 16):
+        row = by_r[f"r={r}"]
+        out[f"rec_switch_r{r}"] = row["measured_m1"]["eta_x"]
+        out[f"rec_switch_r{r}_se"] = row["measured_m1"]["se"]
+        out[f"rec_switch_r{r}_over_bound"] = out[f"rec_switch_r{r}"] * r**2
+    snr = rec["teacher_snr"]["no_split"]
+    ns = rec["teacher_snr"]["n"]
+    for i, noise in enumerate(snr["noises"]):
+        out[f"rec_snr_ratio_{noise:g}".replace(".", "p")] = float(np.mean(snr["ratio"]["mean"][i]))
+    low = rec["teacher_snr"]["low_snr_eta_sweep"]["sqrt_eta_n_times_error"]
+    out["rec_low_teacher_first"], out["rec_low_teacher_last"] = low["teacher"][0], low["teacher"][-1]
+    out["rec_low_oracle_last"], out["rec_low_none_last"] = low["oracle"][-1], low["none"][-1]
+    out["rec_snr_n_count"] = len(ns)
+    t1 = rec["table1"]
+    out["rec_table1_split_ratio"] = t1["split_over_no_split"]["mean"]
+    het = rec["heteroskedastic"]["sample_errors_m1"]
+    out["rec_het_none_big"], out["rec_het_teacher_big"] = het["none"]["mean"][-1], het["teacher_0"]["mean"][-1]
+    out["rec_het_n_big"] = het["n"][-1]
+    return out
+
+
+def switch_table(rec: Mapping):
+    """Chapter 8's table of the regime switch of the true-loading filter (theta = 0) against r:
+    measured (recorded), the first-order value, 1/(pi r) and the bound's 1/r^2."""
+    rows = []
+    for key, row in rec["switch"]["by_r"].items():
+        m, p = row["measured_m1"], row["predicted"]
+        rows.append([key[2:], display.pm(m["eta_x"], m["se"], ".3f"), f"{p['first_order']:.3f}",
+                     f"{p['one_over_pi_r']:.3f}", f"{p['one_over_r2']:.4f}"])
+    return display.html_table(["r", "measured", "first order", "1/(πr)", "1/r² (bound)"], rows)
+
+
+def snr_table(rec: Mapping):
+    """Chapter 8's table of the teacher / true-loading error ratio against the noise level (recorded,
+    teacher on all pairs, eta = 0.1, d = 20, r = 4), one column per n."""
+    snr, ns = rec["teacher_snr"]["no_split"], rec["teacher_snr"]["n"]
+    rows = [[f"{noise:g}"] + [display.pm(snr["ratio"]["mean"][i][j], snr["ratio"]["se"][i][j], ".2f")
+                              for j in range(len(ns))] for i, noise in enumerate(snr["noises"])]
+    return display.html_table(["noise sd"] + [f"n\u00a0=\u00a0{n:,}".replace(",", "\u202f") for n in ns],
+                              rows)

@@ -65,6 +65,8 @@ METHODS: dict[str, Look] = {
     "teacher_filter": Look("teacher filtering", "#D55E00", "s", "-"),
     "true_loading_filter": Look("true-loading filtering", "#009E73", "^", "--"),
     "clean_only": Look("clean pairs only", "#7F7F7F", "D", ":"),
+    "teacher_filter_half": Look(r"teacher filtering, $\theta = r/2$", "#D55E00", "P", "-."),
+    "true_loading_filter_half": Look(r"true-loading filtering, $\theta = r/2$", "#009E73", "v", ":"),
 }
 """The look of every method the book draws; keys are the library's method names."""
 
