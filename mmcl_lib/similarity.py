@@ -39,9 +39,10 @@ class Embeddings(NamedTuple):
 def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
     """Embed validated data (rows are samples) with validated encoders; cosine needs non-zero embeddings.
 
+    ``similarity`` is trusted (validated by the caller with :func:`check_similarity`).
+
     Paper: Section 2 (the embeddings G1 x and G2 y). Book: ``def-linear-setting`` (Chapter 1).
     """
-    check_similarity(similarity)
     F, H = X @ G1.T, Y @ G2.T
     if similarity == "inner":
         return Embeddings(F, H, None, None)
@@ -61,8 +62,6 @@ def units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
         return e.F, e.H
     return e.F / e.norm_F[:, None], e.H / e.norm_H[:, None]
 
-
-_units = units
 
 
 def matrix(e: Embeddings) -> np.ndarray:
