@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-from scipy.special import logsumexp
 
 from . import _blocked
 from . import _validation as check
@@ -68,7 +67,7 @@ class _GeneralTerms:
         return phi_A, alpha
 
     def values_and_beta(self, s: np.ndarray):
-        """``(phi(A_i))_i`` (x anchors), ``(phi(A_j))_j`` (y anchors) and the weights beta at s."""
+        """``(phi(A_i))_i`` (x anchors), ``(phi(A_j))_j`` (y anchors) and the weights beta at s (kept)."""
         phi_x, alpha = self.anchors(s, axis=1)
         phi_y, alpha_bar = self.anchors(s, axis=0)
         return phi_x, phi_y, beta_from_alphas(alpha, alpha_bar)
@@ -91,8 +90,30 @@ def two_sided_softmax(logits) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
     Paper: Section 2, CLIP as a member of eq. (2.1). Book: ``prop-clip-weights`` (Chapter 2).
     """
-    lse_rows, lse_cols = logsumexp(logits, axis=1), logsumexp(logits, axis=0)
-    return lse_rows, lse_cols, np.exp(logits - lse_rows[:, None]), np.exp(logits - lse_cols[None, :])
+    logits = np.asarray(logits, dtype=float)
+    max_rows, max_cols = logits.max(axis=1), logits.max(axis=0)
+    m = max_rows.max()
+    if m - min(max_rows.min(), max_cols.min()) <= _ONE_SHIFT_SPREAD:
+        # one shift m for all entries: every row and column keeps a term >= exp(-600), so a single
+        # exp per entry serves both directions
+        E = np.subtract(logits, m)
+        np.exp(E, out=E)
+        sum_rows, sum_cols = E.sum(axis=1), E.sum(axis=0)
+        P_rows = E / sum_rows[:, None]
+        P_cols = np.divide(E, sum_cols[None, :], out=E)
+        return np.log(sum_rows) + m, np.log(sum_cols) + m, P_rows, P_cols
+    out = []
+    for axis, shift in ((1, max_rows), (0, max_cols)):       # otherwise each row, column its own shift
+        P = np.subtract(logits, np.expand_dims(shift, axis))
+        np.exp(P, out=P)
+        total = P.sum(axis=axis)
+        P /= np.expand_dims(total, axis)
+        out.append((np.log(total) + shift, P))
+    (lse_rows, P_rows), (lse_cols, P_cols) = out
+    return lse_rows, lse_cols, P_rows, P_cols
+
+
+_ONE_SHIFT_SPREAD = 600.0       # exp(-600) ~ 1e-261: far from float64 underflow (exp(-745))
 
 
 @dataclass(frozen=True)
@@ -108,17 +129,18 @@ class _ClipTerms:
     eps: float
 
     def values_and_beta(self, s: np.ndarray):
-        """``(phi(A_i))_i`` (x anchors), ``(phi(A_j))_j`` (y anchors) and the weights beta at s."""
-        logits = s / self.tau
+        """``(phi(A_i))_i`` (x anchors), ``(phi(A_j))_j`` (y anchors) and the weights beta at s (overwritten)."""
+        logits = np.multiply(s, 1.0 / self.tau, out=s)       # l = s / tau, in place
         positives = np.diag(logits).copy()                  # l_ii
-        np.fill_diagonal(logits, positives + (np.log(self.eps) if self.eps > 0 else -np.inf))
+        if self.eps != 1.0:                                  # log 1 = 0: CLIP's logits stay as they are
+            np.fill_diagonal(logits, positives + (np.log(self.eps) if self.eps > 0 else -np.inf))
         lse_x, lse_y, P_x, P_y = two_sided_softmax(logits)
-        np.fill_diagonal(P_x, 0.0)
-        np.fill_diagonal(P_y, 0.0)
-        P_x /= self.tau                                       # alpha
-        P_y /= self.tau                                       # alpha-bar
+        np.fill_diagonal(P_x, 0.0)                            # alpha = P_x / tau off the diagonal
+        np.fill_diagonal(P_y, 0.0)                            # alpha-bar = P_y / tau
+        beta = beta_from_alphas(P_x, P_y)                     # beta is linear in (alpha, alpha-bar):
+        beta /= self.tau                                      # divide once
         phi_x, phi_y = lse_x - positives, lse_y - positives     # finite for finite s: no check needed
-        return phi_x, phi_y, beta_from_alphas(P_x, P_y)
+        return phi_x, phi_y, beta
 
     def block_kernels(self, d, dtype):
         """The engine's kernels for these terms (:mod:`mmcl_lib._blocked`)."""
@@ -283,7 +305,7 @@ class ContrastiveLoss:
         s = check.as_matrix(similarities, "similarities", min_rows=2)
         if s.shape[0] != s.shape[1]:
             raise ValueError(f"similarities must be a square n x n matrix, got shape {s.shape}")
-        return self._terms.values_and_beta(s)[2]
+        return self._terms.values_and_beta(s.copy())[2]
 
     def value_and_weights(self, G1, G2, X, Y) -> tuple[float, np.ndarray]:
         """The loss value and the weights ``beta`` from one pass (both come out of the same terms).
