@@ -7,8 +7,9 @@ The engine gives the same values and gradients (to rounding; ``tests/test_blocke
 holding an n x n matrix: it streams over blocks of rows of the similarities.
 
 Pieces: :func:`block_plan` (rows per block within the budget), the :class:`BlockKernel` protocol and
-its kernels (CLIP-type terms with one global shift or with per-anchor shifts, and any phi, psi), and
-:class:`BlockedPoint`, the two-pass evaluation at one point. Float32 data stay float32 in the blocks;
+its kernels (CLIP-type terms with one global shift or with per-anchor shifts, and any phi, psi),
+:class:`BlockedPoint`, the two-pass evaluation at one point, and :class:`ThinSpectralState`, the
+spectral solver's step from thin products only (``svd="krylov"``, used by the benchmarks at large n, d). Float32 data stay float32 in the blocks;
 the per-anchor statistics are accumulated in float64.
 
 Book: ``def-loss-family`` (Chapter 1) states the loss; this module only evaluates it.
@@ -354,7 +355,7 @@ class BlockedPoint:
             self.spare = np.empty((self.blocks[0][1], self.U.shape[0]), dtype=self.U.dtype)
         return self.kernel.weights(P, i0, self.spare[:i1 - i0])
 
-    def weighted(self, A=None, B=None):
+    def weighted(self, A=None, B=None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(W A, W^T B)`` for the signed weights W (``W_ii = beta_ii``, ``W_ij = -beta_ij``) and thin
         n x k matrices A, B in the dtype of U (None: that product is skipped).
 
@@ -391,3 +392,38 @@ class BlockedPoint:
                 np.negative(T, out=T)
                 T += diag * M
         return WA, WtB
+
+
+# --------------------------------------------------------------------------- the spectral step from thin products
+
+class ThinSpectralState:
+    """For ``spectral_solver(..., svd="krylov")`` at large n and d (benchmarks): what the Krylov spectral step needs at one point, from two sweeps over the weights of the
+    evaluated point (never ``S`` itself): the Krylov basis ``Q = orth[G2^T, S^T G1^T, random]``, the
+    gamma-independent products ``M Q`` and ``S Q``, and the squared gradient norm.
+
+    Sweep 1 gives ``S^T G1^T = Y^T W^T (X G1^T) / n``; sweep 2 applies W to ``Y [G2^T, Q_new]`` at once
+    (the weights are read once per sweep, which is what these products cost). The first r columns of Q
+    span G2^T, so ``S Q[:, :r]`` follows from ``W H`` (H = Y G2^T) and the QR's R.
+    """
+
+    def __init__(self, X, Y, G1, G2, point, rho, rng):
+        n, r = X.shape[0], G2.shape[0]
+        self.rho = rho
+        StG1 = Y.T @ point.weighted(B=X @ G1.T)[1] / n                     # S^T G1^T (d2 x r)
+        probe = rng.standard_normal((G2.shape[1], r))
+        Q, R = np.linalg.qr(np.hstack([G2.T, StG1, probe]))
+        WH, WYQ2 = np.hsplit(point.weighted(A=Y @ np.hstack([G2.T, Q[:, r:]]))[0], [r])
+        SG2 = X.T @ WH / n                                                  # S G2^T   (d1 x r)
+        WYQ1 = np.linalg.solve(R[:r, :r].T, WH.T).T                         # Q[:, :r] = G2^T R11^{-1}
+        self.basis = Q, G1.T @ (G2 @ Q), X.T @ np.hstack([WYQ1, WYQ2]) / n  # Q, M Q, S Q
+        g1 = rho * (G2 @ G2.T) @ G1 - SG2.T                                 # G2 (rho M - S)^T
+        g2 = rho * (G1 @ G1.T) @ G2 - StG1.T                                # G1 (rho M - S)
+        self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
+
+    def candidate(self, gamma: float, r: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lemma 2.1's balanced minimiser for the top-r Ritz approximation of (1 - gamma) rho M + gamma S."""
+        Q, MQ, SQ = self.basis
+        P = (1.0 - gamma) * self.rho * MQ + gamma * SQ
+        U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
+        scale = np.sqrt(sigma[:r] / self.rho)[:, None]
+        return scale * U[:, :r].T, scale * (Q @ Wt[:r].T).T

@@ -355,7 +355,7 @@ class _DensePoint:
         self.phi_x, self.phi_y, beta = terms.values_and_beta(U @ V.T)
         self.W = signed_weights(beta, out=beta)
 
-    def weighted(self, A=None, B=None):
+    def weighted(self, A=None, B=None) -> tuple[np.ndarray | None, np.ndarray | None]:
         """``(W A, W^T B)`` (None for a product not asked for)."""
         return None if A is None else self.W @ A, None if B is None else self.W.T @ B
 
@@ -394,6 +394,18 @@ class LossPoint:
         return self._point.weighted(A, B)
 
 
+class Point(Protocol):
+    """A loss evaluated at one point: its ``value`` and, on demand, its gradient (:class:`LossPoint` is one).
+
+    Paper: Section 2 (gradient steps on a loss of the family). Book: ``fig-ch1-training`` (Chapter 1).
+    """
+
+    value: float
+
+    def grad(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(dL/dG1, dL/dG2)`` at this point."""
+
+
 class Loss(Protocol):
     """What the solvers of :mod:`mmcl_lib.solvers` need of a loss: a point with a value and a gradient.
 
@@ -403,11 +415,39 @@ class Loss(Protocol):
     Paper: Section 2 (gradient steps on a loss of the family). Book: ``fig-ch1-training`` (Chapter 1).
     """
 
-    def evaluate(self, G1, G2, X, Y, *, check_input: bool = True):
-        """An object with ``value`` (float) and ``grad() -> (dL/dG1, dL/dG2)``."""
+    def evaluate(self, G1, G2, X, Y, *, check_input: bool = True) -> Point:
+        """The loss at ``(G1, G2)``: value now, gradient on demand."""
 
     def value_and_grad(self, G1, G2, X, Y, *, check_input: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
         """The value and both gradients."""
+
+
+def check_gradient(loss, G1, G2, X, Y, rng: np.random.Generator, *, directions: int = 3,
+                   h: float = 1e-5) -> float:
+    """How far ``loss.grad`` is from central finite differences of ``loss.value``, along random directions.
+
+    For each of ``directions`` random directions ``(D1, D2)`` (unit Frobenius norm, drawn from ``rng``)
+    compares ``<dL/dG1, D1> + <dL/dG2, D2>`` with ``(L(G + h D) - L(G - h D)) / (2h)`` and returns the
+    largest difference relative to ``max(1, |directional derivative|)``. About 1e-8 or less for a
+    correct gradient (the finite-difference error), of order 1 for a wrong ``dphi`` or ``dpsi``.
+
+    Paper: not in the paper (a check of the gradient of eq. 2.1). Book: ``thm-gradient-identity`` (Chapter 2).
+    """
+    rng = check.generator(rng)
+    directions = check.integer(directions, "directions")
+    h = check.positive(h, "h")
+    X, Y = check.paired(X, Y)
+    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    dG1, dG2 = loss.grad(G1, G2, X, Y)
+    worst = 0.0
+    for _ in range(directions):
+        D1, D2 = rng.standard_normal(G1.shape), rng.standard_normal(G2.shape)
+        norm = np.sqrt(np.sum(D1 * D1) + np.sum(D2 * D2))
+        D1, D2 = D1 / norm, D2 / norm
+        analytic = float(np.sum(dG1 * D1) + np.sum(dG2 * D2))
+        numeric = (loss.value(G1 + h * D1, G2 + h * D2, X, Y) - loss.value(G1 - h * D1, G2 - h * D2, X, Y)) / (2 * h)
+        worst = max(worst, abs(numeric - analytic) / max(1.0, abs(analytic)))
+    return worst
 
 
 def _budget(memory_budget) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
+from ._blocked import ThinSpectralState
 from .losses import ContrastiveLoss, Loss
 from .spectral import svd_minimizer, top_singular_subspaces
 
@@ -191,7 +192,7 @@ def spectral_solver(loss: ContrastiveLoss, G1, G2, X, Y, *, max_iter: int = 1000
 
     def state_at(G1, G2, point):
         if svd == "krylov":
-            return _ThinState(X, Y, G1, G2, point, rho, rng)
+            return ThinSpectralState(X, Y, G1, G2, point, rho, rng)
         return _ExactState(X, Y, G1, G2, point, rho)
 
     hist = History()
@@ -279,41 +280,6 @@ class _ExactState:
     def candidate(self, gamma, r):
         """Lemma 2.1's balanced minimiser for the blend (1 - gamma) rho M + gamma S."""
         return svd_minimizer((1.0 - gamma) * self.rho * self.M + gamma * self.S, r, self.rho)
-
-
-# --------------------------------------------------------------------------- spectral solver, thin products
-
-class _ThinState:
-    """What the Krylov spectral step needs at one point, from two sweeps over the weights of the
-    evaluated point (never ``S`` itself): the Krylov basis ``Q = orth[G2^T, S^T G1^T, random]``, the
-    gamma-independent products ``M Q`` and ``S Q``, and the squared gradient norm.
-
-    Sweep 1 gives ``S^T G1^T = Y^T W^T (X G1^T) / n``; sweep 2 applies W to ``Y [G2^T, Q_new]`` at once
-    (the weights are read once per sweep, which is what these products cost). The first r columns of Q
-    span G2^T, so ``S Q[:, :r]`` follows from ``W H`` (H = Y G2^T) and the QR's R.
-    """
-
-    def __init__(self, X, Y, G1, G2, point, rho, rng):
-        n, r = X.shape[0], G2.shape[0]
-        self.rho = rho
-        StG1 = Y.T @ point.weighted(B=X @ G1.T)[1] / n                     # S^T G1^T (d2 x r)
-        probe = rng.standard_normal((G2.shape[1], r))
-        Q, R = np.linalg.qr(np.hstack([G2.T, StG1, probe]))
-        WH, WYQ2 = np.hsplit(point.weighted(A=Y @ np.hstack([G2.T, Q[:, r:]]))[0], [r])
-        SG2 = X.T @ WH / n                                                  # S G2^T   (d1 x r)
-        WYQ1 = np.linalg.solve(R[:r, :r].T, WH.T).T                         # Q[:, :r] = G2^T R11^{-1}
-        self.basis = Q, G1.T @ (G2 @ Q), X.T @ np.hstack([WYQ1, WYQ2]) / n  # Q, M Q, S Q
-        g1 = rho * (G2 @ G2.T) @ G1 - SG2.T                                 # G2 (rho M - S)^T
-        g2 = rho * (G1 @ G1.T) @ G2 - StG1.T                                # G1 (rho M - S)
-        self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
-
-    def candidate(self, gamma, r):
-        """Lemma 2.1's balanced minimiser for the top-r Ritz approximation of (1 - gamma) rho M + gamma S."""
-        Q, MQ, SQ = self.basis
-        P = (1.0 - gamma) * self.rho * MQ + gamma * SQ
-        U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
-        scale = np.sqrt(sigma[:r] / self.rho)[:, None]
-        return scale * U[:, :r].T, scale * (Q @ Wt[:r].T).T
 
 
 def _anderson_factored(past, r):

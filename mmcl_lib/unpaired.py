@@ -146,7 +146,7 @@ def scoring_callback(hidden_partner) -> Callable:
 
 # --------------------------------------------------------------------------- the paper's loss
 
-def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
+def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """The unpaired loss ``L_u`` of one batch, its gradient, and the pairs it detected.
 
     With cosine similarities ``s`` of the b x's and b y's and logits ``l = s / tau``, the detected
@@ -170,7 +170,7 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
     return _unpaired_loss(G1, G2, X, Y, tau)
 
 
-def _unpaired_loss(G1, G2, X, Y, tau):
+def _unpaired_loss(G1, G2, X, Y, tau: float) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """:func:`unpaired_loss` on validated arrays (phase 2 validates once, then trusts every batch)."""
     b = X.shape[0]
     emb = sim.embed(G1, G2, X, Y, "cosine")

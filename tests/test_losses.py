@@ -47,6 +47,17 @@ def test_gradient_matches_finite_differences(preset, similarity, rho, finite_dif
 
 
 @pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("similarity", ["inner", "cosine"])
+def test_check_gradient_accepts_the_library_and_catches_a_wrong_derivative(preset, similarity):
+    G1, G2, X, Y = problem(seed=3, scale=0.5)
+    loss = PRESETS[preset](rho=0.3, similarity=similarity)
+    assert losses.check_gradient(loss, G1, G2, X, Y, np.random.default_rng(0)) < 1e-7
+    wrong = losses.general(np.log1p, lambda x: np.logaddexp(0, x), dphi=lambda a: 1 / (1 + a),
+                           dpsi=lambda x: 1 / (1 + np.exp(x)), eps=0.5, similarity=similarity)   # sign slip
+    assert losses.check_gradient(wrong, G1, G2, X, Y, np.random.default_rng(0)) > 1e-2
+
+
+@pytest.mark.parametrize("preset", PRESETS)
 def test_gradient_identity_with_contrastive_cross_covariance(preset):
     loss = PRESETS[preset]()
     G1, G2, X, Y = problem(seed=2)
