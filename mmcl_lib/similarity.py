@@ -90,7 +90,7 @@ def backward_from_units(dU: np.ndarray, dV: np.ndarray, e: Embeddings, X: np.nda
     """Gradients in ``(G1, G2)`` from the gradients ``dU = M V``, ``dV = M^T U`` in the (unit) embeddings.
 
     The second half of :func:`backward`, for callers that accumulate ``M V`` and ``M^T U`` block by
-    block without holding ``M`` (the blocked CLIP loss of :mod:`mmcl_lib.losses`, Chapter 1).
+    block without holding ``M`` (:class:`mmcl_lib.losses.LossPoint`, and the blocked engine :mod:`mmcl_lib._blocked`).
 
     Paper: not in the paper (the chain rule behind the gradient identity). Book: ``thm-gradient-identity`` (Chapter 2).
     """
