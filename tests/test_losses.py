@@ -398,3 +398,18 @@ def test_beta_must_be_square_and_nonnegative():
         losses.contrastive_cross_covariance(BAD_X, BAD_Y, np.ones((5, 6)))
     with pytest.raises(ValueError, match="non-negative"):
         losses.contrastive_cross_covariance(BAD_X, BAD_Y, -np.ones((6, 6)))
+
+
+def test_the_clip_formula_lives_in_losses_only():
+    # The CLIP-type losses of Chapters 5-6 call losses.two_sided_softmax instead of writing their own
+    # log-sum-exps (the blocked engine streams the same formula by design), and the Section 5.3 names
+    # are the teacher module's, re-exported by unpaired.
+    import pathlib
+    from mmcl_lib import graph, teacher, unpaired
+    for module in (graph, teacher, unpaired):
+        source = pathlib.Path(module.__file__).read_text()
+        code = "\n".join(line.split("#")[0] for line in source.splitlines())
+        assert "import logsumexp" not in code and "np.exp(" not in code, module.__name__
+        assert "two_sided_softmax(" in code, module.__name__
+    for name in ("teacher_loss", "teacher_pseudo_positives", "gate_accepts", "teacher_self_training"):
+        assert getattr(unpaired, name) is getattr(teacher, name)
