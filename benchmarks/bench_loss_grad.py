@@ -136,10 +136,11 @@ def main():
                     "torch f32 / mmcl f32"],
                    rows), "",
         *verdicts(raw), "",
-        "mmcl_lib's `value_and_grad` is the blocked path (`mmcl_lib.losses.block_plan`): at these n "
-        "the default 256 MiB budget keeps the n x n matrix, does the element-wise work in row blocks "
-        "and the two gradient products on the whole matrix; where the floor target is missed the "
-        "excess is that element-wise work (exp, sums, weights), which the floor does not contain. "
+        "mmcl_lib's `value_and_grad` is the dense path of `mmcl_lib.losses` (eq. 2.1 on whole n x n "
+        "matrices) up to n = 2048 with the default 256 MiB budget, and the blocked engine "
+        "(`mmcl_lib._blocked`, keeping the n x n matrix in that budget) at n = 4096 and for float32; "
+        "where the floor target is missed the excess is the element-wise work (exp, sums, weights), "
+        "which the floor does not contain. "
         "With 2 threads on a machine whose load exceeds its cores, an OpenBLAS call can also stall for "
         "a scheduler time slice (millisecond problems then take ~100 ms): the one-thread section is "
         "the steadier comparison.", "",

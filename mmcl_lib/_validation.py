@@ -27,6 +27,17 @@ def as_matrix(value, name: str, *, rows: int | None = None, cols: int | None = N
     return arr
 
 
+LOSS_NOT_FINITE = ("the loss is not finite at these similarities: check phi, psi and eps "
+                   "(for example phi = log needs eps + sum psi > 0)")
+"""The one message for a loss of the family that is not finite (dense path and blocked engine alike)."""
+
+
+def finite_loss(*arrays) -> None:
+    """Raise ``ValueError(LOSS_NOT_FINITE)`` unless every entry of every array is finite."""
+    if not all(np.all(np.isfinite(a)) for a in arrays):
+        raise ValueError(LOSS_NOT_FINITE)
+
+
 def as_vector(value, name: str, *, length: int | None = None) -> np.ndarray:
     """Return ``value`` as a finite 1-D float array, or raise ``ValueError`` naming ``name``."""
     arr = np.asarray(value, dtype=float)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.special import logsumexp
 from sklearn.cluster import KMeans, SpectralCoclustering
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _validation as check
 from . import similarity as sim
+from .losses import two_sided_softmax
 
 
 def class_graph(labels_x, labels_y) -> np.ndarray:
@@ -202,7 +202,7 @@ class MultiPositiveInfoNCE:
     denoising; default: the edge count of ``T``). The authors' code does not divide by 2, so its
     loss is twice this one; the constant changes no minimiser. An anchor with many positives then
     weighs more; the divisor only scales the loss.
-    Same interface as :class:`mmcl_lib.losses.ContrastiveLoss`, so
+    It implements the :class:`mmcl_lib.losses.Loss` protocol (``evaluate``, ``value_and_grad``), so
     :func:`mmcl_lib.solvers.gradient_descent` can minimise it.
 
     Paper: Section 5.2 (multi-positive InfoNCE over the graph's edges). Book: ``def-multi-positive`` (Chapter 6).
@@ -238,26 +238,28 @@ class MultiPositiveInfoNCE:
         return (f"<MultiPositiveInfoNCE {n1}x{n2} graph, {int(self.T.sum())} edges, tau={self.tau:g}, "
                 f"similarity={self.similarity!r}>")
 
-    def _embed(self, G1, G2, X, Y):
-        X = check.as_matrix(X, "X", rows=self.T.shape[0])
-        Y = check.as_matrix(Y, "Y", rows=self.T.shape[1])
-        G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-        return X, Y, sim.embed(G1, G2, X, Y, self.similarity)
-
-    def value_and_grad(self, G1, G2, X, Y) -> tuple[float, np.ndarray, np.ndarray]:
-        """Loss value and its gradients ``(dL/dG1, dL/dG2)``."""
-        X, Y, emb = self._embed(G1, G2, X, Y)
+    def value_and_grad(self, G1, G2, X, Y, *,
+                       check_input: bool = True) -> tuple[float, np.ndarray, np.ndarray]:
+        """Loss value and its gradients ``(dL/dG1, dL/dG2)``; ``check_input=False`` trusts validated arrays."""
+        if check_input:
+            X = check.as_matrix(X, "X", rows=self.T.shape[0])
+            Y = check.as_matrix(Y, "Y", rows=self.T.shape[1])
+            G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+        emb = sim.embed(G1, G2, X, Y, self.similarity)
         logits = sim.matrix(emb) / self.tau
-        lse_rows = logsumexp(logits, axis=1)
-        lse_cols = logsumexp(logits, axis=0)
+        lse_rows, lse_cols, P_rows, P_cols = two_sided_softmax(logits)
         row_terms = lse_rows - np.sum(self._row_targets * logits, axis=1)
         col_terms = lse_cols - np.sum(self._col_targets * logits, axis=0)
         value = 0.5 * (self._row_weight @ row_terms + self._col_weight @ col_terms)
         # dL/dlogits: softmax minus target, per anchor, weighted
-        d_rows = (np.exp(logits - lse_rows[:, None]) - self._row_targets) * self._row_weight[:, None]
-        d_cols = (np.exp(logits - lse_cols[None, :]) - self._col_targets) * self._col_weight[None, :]
+        d_rows = (P_rows - self._row_targets) * self._row_weight[:, None]
+        d_cols = (P_cols - self._col_targets) * self._col_weight[None, :]
         dG1, dG2 = sim.backward(0.5 * (d_rows + d_cols) / self.tau, emb, X, Y)   # dL/ds
         return float(value), dG1, dG2
+
+    def evaluate(self, G1, G2, X, Y, *, check_input: bool = True) -> _GradientPoint:
+        """The loss at ``(G1, G2)`` as a point with ``value`` and ``grad()`` (both computed at once)."""
+        return _GradientPoint(*self.value_and_grad(G1, G2, X, Y, check_input=check_input))
 
     def value(self, G1, G2, X, Y) -> float:
         """The loss value."""
@@ -267,3 +269,13 @@ class MultiPositiveInfoNCE:
         """Gradients ``(dL/dG1, dL/dG2)``, shapes of ``G1`` and ``G2``."""
         _, dG1, dG2 = self.value_and_grad(G1, G2, X, Y)
         return dG1, dG2
+
+
+class _GradientPoint:
+    """A loss evaluated at one point: ``value`` and ``grad()``, as :meth:`mmcl_lib.losses.Loss.evaluate` gives."""
+
+    def __init__(self, value: float, dG1: np.ndarray, dG2: np.ndarray):
+        self.value, self._grads = value, (dG1, dG2)
+
+    def grad(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._grads

@@ -39,9 +39,10 @@ class Embeddings(NamedTuple):
 def embed(G1, G2, X, Y, similarity: str) -> Embeddings:
     """Embed validated data (rows are samples) with validated encoders; cosine needs non-zero embeddings.
 
+    ``similarity`` is trusted (validated by the caller with :func:`check_similarity`).
+
     Paper: Section 2 (the embeddings G1 x and G2 y). Book: ``def-linear-setting`` (Chapter 1).
     """
-    check_similarity(similarity)
     F, H = X @ G1.T, Y @ G2.T
     if similarity == "inner":
         return Embeddings(F, H, None, None)
@@ -61,8 +62,6 @@ def units(e: Embeddings) -> tuple[np.ndarray, np.ndarray]:
         return e.F, e.H
     return e.F / e.norm_F[:, None], e.H / e.norm_H[:, None]
 
-
-_units = units
 
 
 def matrix(e: Embeddings) -> np.ndarray:
@@ -91,7 +90,7 @@ def backward_from_units(dU: np.ndarray, dV: np.ndarray, e: Embeddings, X: np.nda
     """Gradients in ``(G1, G2)`` from the gradients ``dU = M V``, ``dV = M^T U`` in the (unit) embeddings.
 
     The second half of :func:`backward`, for callers that accumulate ``M V`` and ``M^T U`` block by
-    block without holding ``M`` (the blocked CLIP loss of :mod:`mmcl_lib.losses`, Chapter 1).
+    block without holding ``M`` (:class:`mmcl_lib.losses.LossPoint`, and the blocked engine :mod:`mmcl_lib._blocked`).
 
     Paper: not in the paper (the chain rule behind the gradient identity). Book: ``thm-gradient-identity`` (Chapter 2).
     """

@@ -4,8 +4,9 @@
 - :func:`spectral_solver`: iterates "similarities -> weights -> SVD" (the book's solver built on the
   gradient identity of Chapter 2; not in the paper).
 
-:class:`FitResult` is also what :mod:`mmcl_lib.training` (the paper's minibatch AdamW recipe) and
-:mod:`mmcl_lib.unpaired` return.
+:class:`FitResult` is also the base of what :mod:`mmcl_lib.training` (the paper's minibatch AdamW
+recipe, :class:`~mmcl_lib.training.TrainingResult`) and :mod:`mmcl_lib.unpaired` return. A loss given
+to :func:`gradient_descent` implements :class:`mmcl_lib.losses.Loss`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _validation as check
+from ._blocked import ThinSpectralState
+from .losses import ContrastiveLoss, Loss
 from .spectral import svd_minimizer, top_singular_subspaces
 
 
@@ -22,7 +25,10 @@ from .spectral import svd_minimizer, top_singular_subspaces
 class History:
     """What a solver saw, one entry per iteration (entry 0 is the starting point).
 
-    ``iterates`` holds ``(t, G1_t, G2_t)`` every ``record_every`` iterations (empty if 0).
+    ``step`` is the step size (gradient descent) or the damping ``gamma`` (spectral solver), never
+    negative; ``accelerated`` says for each entry whether the spectral solver took the Anderson-accelerated
+    step (False elsewhere). ``iterates`` holds ``(t, G1_t, G2_t)`` every ``record_every`` iterations
+    (empty if 0).
 
     Paper: not in the paper (what the book's solvers record). Book: ``fig-ch1-training`` (Chapter 1).
     """
@@ -30,6 +36,7 @@ class History:
     loss: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
     step: list[float] = field(default_factory=list)
+    accelerated: list[bool] = field(default_factory=list)
     iterates: list[tuple[int, np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
@@ -39,10 +46,9 @@ class FitResult:
 
     ``converged`` says whether a stopping rule was met (always False for fixed-length minibatch
     training); ``n_iter`` counts iterations, epochs or rounds; ``history.loss`` holds one value per
-    iteration (solvers) or the mean batch loss per epoch (minibatch training). Minibatch training
-    also returns its ``optimizer`` (with its state, so a second phase can continue it) and what its
-    per-epoch callback returned (``evaluations``); matching self-training returns the detected
-    ``pairs`` ``(rows, cols)`` of its last round.
+    iteration (solvers) or the mean batch loss per epoch (minibatch training). What only some
+    callers need lives in subclasses: :class:`mmcl_lib.training.TrainingResult` (the optimizer and
+    the callback's returns) and :class:`mmcl_lib.unpaired.MatchingResult` (the detected pairs).
 
     Paper: not in the paper (what every solver returns). Book: ``fig-ch1-training`` (Chapter 1).
     """
@@ -52,12 +58,9 @@ class FitResult:
     converged: bool
     n_iter: int
     history: History
-    optimizer: object | None = None
-    evaluations: list = field(default_factory=list)
-    pairs: tuple[np.ndarray, np.ndarray] | None = None
 
 
-def gradient_descent(loss, G1, G2, X, Y, *, max_iter: int = 5000, tol: float = 1e-6,
+def gradient_descent(loss: Loss, G1, G2, X, Y, *, max_iter: int = 5000, tol: float = 1e-6,
                      step: float = 1.0, record_every: int = 0) -> FitResult:
     """Minimise ``loss`` from ``(G1, G2)`` by gradient descent with Armijo backtracking.
 
@@ -79,9 +82,10 @@ def gradient_descent(loss, G1, G2, X, Y, *, max_iter: int = 5000, tol: float = 1
     record_every = check.integer(record_every, "record_every", low=0)
 
     hist = History()
-    f, g1, g2 = loss.value_and_grad(G1, G2, X, Y)
+    f, g1, g2 = loss.value_and_grad(G1, G2, X, Y)       # the loss checks its inputs once; trials trust them
     gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
     hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(0.0)
+    hist.accelerated.append(False)
     if record_every:
         hist.iterates.append((0, G1.copy(), G2.copy()))
     it = 0
@@ -93,6 +97,7 @@ def gradient_descent(loss, G1, G2, X, Y, *, max_iter: int = 5000, tol: float = 1
         gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
         it += 1
         hist.loss.append(f), hist.grad_norm.append(np.sqrt(gn2)), hist.step.append(t)
+        hist.accelerated.append(False)
         if record_every and it % record_every == 0:
             hist.iterates.append((it, G1.copy(), G2.copy()))
     return FitResult(G1, G2, bool(np.sqrt(gn2) <= tol), it, hist)
@@ -105,7 +110,7 @@ def _line_search(loss, G1, G2, X, Y, f, g1, g2, gn2, t):
     """
     while t > 1e-30:
         C1, C2 = G1 - t * g1, G2 - t * g2
-        point = _evaluate(loss, C1, C2, X, Y)          # the value; the gradient only if it can be accepted
+        point = loss.evaluate(C1, C2, X, Y, check_input=False)   # the value; the gradient only if accepted
         fc = point.value
         decreased = fc <= f - 0.5 * t * gn2
         if decreased or fc <= f + 1e-12 * abs(f):
@@ -116,28 +121,10 @@ def _line_search(loss, G1, G2, X, Y, f, g1, g2, gn2, t):
     return None
 
 
-class _ValueAndGrad:
-    """The point interface (``value``, ``grad()``) for a loss that only offers ``value_and_grad``,
-    such as :class:`~mmcl_lib.graph.MultiPositiveInfoNCE`: both are computed at once."""
-
-    def __init__(self, loss, G1, G2, X, Y):
-        self.value, *self._grads = loss.value_and_grad(G1, G2, X, Y)
-
-    def grad(self):
-        return tuple(self._grads)
-
-
-def _evaluate(loss, G1, G2, X, Y):
-    """``loss.evaluate`` (value first, gradient on demand) or, without it, value and gradient together."""
-    if hasattr(loss, "evaluate"):
-        return loss.evaluate(G1, G2, X, Y)
-    return _ValueAndGrad(loss, G1, G2, X, Y)
-
-
-def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e-6,
+def spectral_solver(loss: ContrastiveLoss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e-6,
                     damping: float = 1.0, line_search: bool = True, memory: int = 10,
                     record_every: int = 0, svd: str = "exact",
-                    rng: np.random.Generator | None = None):
+                    rng: np.random.Generator | None = None) -> FitResult:
     """Minimise a regularised loss of the family by iterating "similarities -> weights -> SVD" (Chapter 2).
 
     Not in the paper: a solver built on its gradient identity. With inner-product similarity the loss
@@ -185,7 +172,7 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
     -------
     FitResult (see :mod:`mmcl_lib.solvers`) with balanced encoders ``G1 = (Sigma/rho)^{1/2} U^T``,
     ``G2 = (Sigma/rho)^{1/2} V^T`` after the first step. ``history.step`` holds each iteration's
-    ``gamma``, negated when the accelerated step was taken. ``converged`` is False if ``max_iter``
+    ``gamma`` and ``history.accelerated`` whether the accelerated step was taken. ``converged`` is False if ``max_iter``
     was reached or no ``gamma`` above 1e-12 lowered the loss.
 
     Paper: not in the paper (a solver built on the gradient identity of Section 2 and Lemma 2.1). Book: ``alg-spectral`` (Chapter 2).
@@ -205,28 +192,29 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
 
     def state_at(G1, G2, point):
         if svd == "krylov":
-            return _ThinState(X, Y, G1, G2, point, rho, rng)
+            return ThinSpectralState(X, Y, G1, G2, point, rho, rng)
         return _ExactState(X, Y, G1, G2, point, rho)
 
     hist = History()
-    point = loss.evaluate(G1, G2, X, Y)
+    point = loss.evaluate(G1, G2, X, Y)          # the loss checks its inputs once; trials trust them
     f, state = point.value, state_at(G1, G2, point)
     hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(0.0)
+    hist.accelerated.append(False)
     if record_every:
         hist.iterates.append((0, G1.copy(), G2.copy()))
     past: list[tuple[np.ndarray, ...]] = []        # (G1_k, G2_k, C1_k, C2_k): M_k and T(M_k), factored
     it = 0
     while np.sqrt(state.gn2) > tol and it < max_iter:
         C1, C2 = state.candidate(gamma, r)
-        new, step = None, gamma
+        new, accelerated = None, False
         trial = (past + [(G1, G2, C1, C2)])[-memory - 1:] if line_search and memory and past else None
         A = _anderson_factored(trial, r) if trial else None
-        point = loss.evaluate(*A, X, Y) if A is not None else None
+        point = loss.evaluate(*A, X, Y, check_input=False) if A is not None else None
         if point is not None and point.value < f:      # the accelerated step lowers the loss: take it
-            (C1, C2), past, step = A, trial, -gamma
+            (C1, C2), past, accelerated = A, trial, True
         else:
             while True:                                 # backtracking on gamma for the plain step
-                point = loss.evaluate(C1, C2, X, Y)
+                point = loss.evaluate(C1, C2, X, Y, check_input=False)
                 if not line_search or point.value < f:
                     break
                 if point.value <= f + 1e-12 * abs(f):   # equal up to rounding: accept if the gradient shrinks
@@ -241,14 +229,14 @@ def spectral_solver(loss, G1, G2, X, Y, *, max_iter: int = 1000, tol: float = 1e
                 C1, C2 = state.candidate(gamma, r)
             if line_search and new is None and not point.value < f:
                 break                                   # no damping lowers the loss: stalled
-            step = gamma
             if line_search and memory:
                 past.append((G1, G2, C1, C2))
                 del past[:-memory - 1]
         G1, G2, f = C1, C2, point.value
         state = new if new is not None else state_at(G1, G2, point)
         it += 1
-        hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(step)
+        hist.loss.append(f), hist.grad_norm.append(np.sqrt(state.gn2)), hist.step.append(gamma)
+        hist.accelerated.append(accelerated)
         if record_every and it % record_every == 0:
             hist.iterates.append((it, G1.copy(), G2.copy()))
     return FitResult(G1, G2, bool(np.sqrt(state.gn2) <= tol), it, hist)
@@ -266,7 +254,9 @@ def _anderson(past, r):
 
 
 def _check_solver_loss(loss) -> float:
-    if getattr(loss, "rho", None) is None:
+    if not isinstance(loss, ContrastiveLoss):
+        raise ValueError(f"loss must be a ContrastiveLoss of mmcl_lib.losses, got {type(loss).__name__}")
+    if loss.rho is None:
         raise ValueError("loss must have a regulariser rho > 0 (e.g. losses.clip(tau, rho=0.5)): "
                          "Lemma 2.1's SVD minimiser needs it")
     if loss.similarity != "inner":
@@ -290,41 +280,6 @@ class _ExactState:
     def candidate(self, gamma, r):
         """Lemma 2.1's balanced minimiser for the blend (1 - gamma) rho M + gamma S."""
         return svd_minimizer((1.0 - gamma) * self.rho * self.M + gamma * self.S, r, self.rho)
-
-
-# --------------------------------------------------------------------------- spectral solver, thin products
-
-class _ThinState:
-    """What the Krylov spectral step needs at one point, from two sweeps over the weights of the
-    evaluated point (never ``S`` itself): the Krylov basis ``Q = orth[G2^T, S^T G1^T, random]``, the
-    gamma-independent products ``M Q`` and ``S Q``, and the squared gradient norm.
-
-    Sweep 1 gives ``S^T G1^T = Y^T W^T (X G1^T) / n``; sweep 2 applies W to ``Y [G2^T, Q_new]`` at once
-    (the weights are read once per sweep, which is what these products cost). The first r columns of Q
-    span G2^T, so ``S Q[:, :r]`` follows from ``W H`` (H = Y G2^T) and the QR's R.
-    """
-
-    def __init__(self, X, Y, G1, G2, point, rho, rng):
-        n, r = X.shape[0], G2.shape[0]
-        self.rho = rho
-        StG1 = Y.T @ point.weighted(B=X @ G1.T)[1] / n                     # S^T G1^T (d2 x r)
-        probe = rng.standard_normal((G2.shape[1], r))
-        Q, R = np.linalg.qr(np.hstack([G2.T, StG1, probe]))
-        WH, WYQ2 = np.hsplit(point.weighted(A=Y @ np.hstack([G2.T, Q[:, r:]]))[0], [r])
-        SG2 = X.T @ WH / n                                                  # S G2^T   (d1 x r)
-        WYQ1 = np.linalg.solve(R[:r, :r].T, WH.T).T                         # Q[:, :r] = G2^T R11^{-1}
-        self.basis = Q, G1.T @ (G2 @ Q), X.T @ np.hstack([WYQ1, WYQ2]) / n  # Q, M Q, S Q
-        g1 = rho * (G2 @ G2.T) @ G1 - SG2.T                                 # G2 (rho M - S)^T
-        g2 = rho * (G1 @ G1.T) @ G2 - StG1.T                                # G1 (rho M - S)
-        self.gn2 = float(np.sum(g1 * g1) + np.sum(g2 * g2))
-
-    def candidate(self, gamma, r):
-        """Lemma 2.1's balanced minimiser for the top-r Ritz approximation of (1 - gamma) rho M + gamma S."""
-        Q, MQ, SQ = self.basis
-        P = (1.0 - gamma) * self.rho * MQ + gamma * SQ
-        U, sigma, Wt = np.linalg.svd(P, full_matrices=False)
-        scale = np.sqrt(sigma[:r] / self.rho)[:, None]
-        return scale * U[:, :r].T, scale * (Q @ Wt[:r].T).T
 
 
 def _anderson_factored(past, r):

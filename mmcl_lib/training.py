@@ -32,6 +32,18 @@ from . import _validation as check
 from .losses import clip
 from .solvers import FitResult, History
 
+@dataclass
+class TrainingResult(FitResult):
+    """A :class:`~mmcl_lib.solvers.FitResult` of minibatch training, with the ``optimizer`` (and its
+    state, so a second phase can continue it) and what the per-epoch callback returned (``evaluations``).
+
+    Paper: not in the paper (what a training run returns). Book: ``sec-unpaired-algorithm`` (Chapter 5).
+    """
+
+    optimizer: AdamW | None = None
+    evaluations: list = field(default_factory=list)
+
+
 BatchObjective = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple]
 """``objective(batch, G1, G2) -> (value, dG1, dG2, info)``; ``batch`` is a (streams x b) index array."""
 
@@ -132,7 +144,7 @@ class AdamW:
 def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng: np.random.Generator,
                        epochs: int = 100, batch_size: int = 50, optimizer: AdamW | None = None,
                        callback: Callable | None = None, streams: int = 1,
-                       batch_order: str = "reshuffled") -> FitResult:
+                       batch_order: str = "reshuffled") -> TrainingResult:
     """Minimise ``objective`` by AdamW over minibatches of sample indices (the paper's loop).
 
     Each of the ``streams`` index streams (one for paired data; two for x's and y's batched
@@ -149,7 +161,7 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
 
     ``objective(batch, G1, G2)`` returns ``(value, dG1, dG2, info)``.
     After each epoch ``callback(epoch, G1, G2, infos)`` is called, if given, with the ``info`` of
-    every batch of that epoch; its return values are collected in ``FitResult.evaluations``.
+    every batch of that epoch; its return values are collected in ``TrainingResult.evaluations``.
 
     Paper: Sections 5.1 and 5.3 as coded by the authors (fixed blocks in 5.1, reshuffled batches in 5.3). Book: ``sec-unpaired-algorithm`` (Chapter 5).
     """
@@ -180,12 +192,12 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
         losses.append(float(np.mean(values)))
         if callback is not None:
             evaluations.append(callback(epoch, G1, G2, infos))
-    return FitResult(G1, G2, False, epochs, History(loss=losses), optimizer, evaluations)
+    return TrainingResult(G1, G2, False, epochs, History(loss=losses), optimizer, evaluations)
 
 
 def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, batch_size: int = 50,
                tau: float = 1.0, optimizer: AdamW | None = None,
-               callback: Callable | None = None, batch_order: str = "reshuffled") -> FitResult:
+               callback: Callable | None = None, batch_order: str = "reshuffled") -> TrainingResult:
     """Phase 1 of the paper's recipe: minibatch CLIP (cosine similarity) on the pairs ``(X, Y)``.
 
     The batch gradients are those of ``mmcl_lib.losses.clip(tau, similarity="cosine")``.
@@ -198,8 +210,8 @@ def train_clip(X, Y, G1, G2, *, rng: np.random.Generator, epochs: int = 100, bat
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
     loss = clip(tau, similarity="cosine")
 
-    def objective(batch, A1, A2):
-        value, dG1, dG2 = loss.value_and_grad(A1, A2, X[batch[0]], Y[batch[0]])
+    def objective(batch, A1, A2):                  # arrays validated above: the loss trusts them
+        value, dG1, dG2 = loss.value_and_grad(A1, A2, X[batch[0]], Y[batch[0]], check_input=False)
         return value, dG1, dG2, None
 
     return minibatch_training(objective, G1, G2, X.shape[0], rng=rng, epochs=epochs,

@@ -21,6 +21,9 @@ Beyond the paper
     ``matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r, ...)``: alternate a
     global matching of the unpaired set with refits on paired + confidently matched data
     (closed-form estimator of :mod:`mmcl_lib.spectral` or gradient descent).
+Section 5.3 (Chapter 6)
+    the gated teacher lives in :mod:`mmcl_lib.teacher`; its names (``teacher_pseudo_positives``,
+    ``teacher_loss``, ``gate_accepts``, ``teacher_self_training``) are re-exported here.
 Evaluation
     ``pair_scores(rows, cols, hidden_partner)``: precision and recall of detected pairs;
     ``scoring_callback(hidden_partner)``: a callback for the two learners that records them.
@@ -35,18 +38,32 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
+from dataclasses import dataclass, field
+
 from scipy.optimize import linear_sum_assignment
-from scipy.special import logsumexp
 
 from . import _validation as check
 from . import similarity as sim
-from .losses import clip
+from .losses import clip, two_sided_softmax
 from .solvers import FitResult, History, gradient_descent
 from .spectral import closed_form_mmcl
-from .training import AdamW, init_encoders, minibatch_training, train_clip
+from .teacher import gate_accepts, teacher_loss, teacher_pseudo_positives, teacher_self_training  # noqa: F401
+from .training import AdamW, TrainingResult, init_encoders, minibatch_training, train_clip
 
 BATCHING = ("hidden_pairs", "independent")
 REFITS = ("closed_form", "gradient_descent")
+
+
+@dataclass
+class MatchingResult(FitResult):
+    """What :func:`matching_self_training` returns: a :class:`~mmcl_lib.solvers.FitResult` with the
+    callback's returns per round (``evaluations``) and the ``pairs`` ``(rows, cols)`` of the last round.
+
+    Paper: not in the paper (matching with closed-form refits). Book: ``sec-unpaired-gain`` (Chapter 5).
+    """
+
+    evaluations: list = field(default_factory=list)
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
 
 
 # --------------------------------------------------------------------------- detection
@@ -59,7 +76,11 @@ def detect_top(S, k: int) -> tuple[np.ndarray, np.ndarray]:
     Paper: Section 4 and the authors' Section 5.1 notebook (the b largest similarities). Book: ``def-unpaired-loss`` (Chapter 5).
     """
     S = check.as_matrix(S, "S")
-    k = check.integer(k, "k", high=S.size)
+    return _top(S, check.integer(k, "k", high=S.size))
+
+
+def _top(S, k):
+    """:func:`detect_top` on a validated matrix."""
     flat = S.ravel()
     top = np.argpartition(flat, flat.size - k)[flat.size - k:]
     top = top[np.argsort(flat[top])[::-1]]
@@ -125,7 +146,7 @@ def scoring_callback(hidden_partner) -> Callable:
 
 # --------------------------------------------------------------------------- the paper's loss
 
-def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
+def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """The unpaired loss ``L_u`` of one batch, its gradient, and the pairs it detected.
 
     With cosine similarities ``s`` of the b x's and b y's and logits ``l = s / tau``, the detected
@@ -146,14 +167,19 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
     tau = check.positive(tau, "tau")
     X, Y = check.paired(X, Y)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
+    return _unpaired_loss(G1, G2, X, Y, tau)
+
+
+def _unpaired_loss(G1, G2, X, Y, tau: float) -> tuple[float, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """:func:`unpaired_loss` on validated arrays (phase 2 validates once, then trusts every batch)."""
     b = X.shape[0]
     emb = sim.embed(G1, G2, X, Y, "cosine")
     s = sim.matrix(emb)
-    rows, cols = detect_top(s, b)
+    rows, cols = _top(s, b)
     logits = s / tau
-    lse_rows, lse_cols = logsumexp(logits, axis=1), logsumexp(logits, axis=0)
+    lse_rows, lse_cols, P_rows, P_cols = two_sided_softmax(logits)
     value = (lse_rows.sum() + lse_cols.sum() - 2.0 * logits[rows, cols].sum()) / (2 * b)
-    dL = np.exp(logits - lse_rows[:, None]) + np.exp(logits - lse_cols[None, :])
+    dL = np.add(P_rows, P_cols, out=P_rows)
     dL[rows, cols] -= 2.0                       # the b detected pairs are distinct entries
     dG1, dG2 = sim.backward(dL / (2 * b * tau), emb, X, Y)
     return float(value), dG1, dG2, (rows, cols)
@@ -162,7 +188,7 @@ def unpaired_loss(G1, G2, X, Y, *, tau: float = 1.0):
 def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, epochs: int = 100,
                    batch_size: int = 50, tau: float = 1.0, batching: str = "hidden_pairs",
                    batch_order: str = "fixed", optimizer: AdamW | None = None,
-                   callback: Callable | None = None) -> FitResult:
+                   callback: Callable | None = None) -> TrainingResult:
     """Phase 2 of the paper's algorithm: minibatch AdamW on :func:`unpaired_loss`.
 
     ``batching`` says which y's are batched with which x's:
@@ -188,10 +214,11 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
     X, Y = check.paired(X_unpaired, Y_unpaired)
     G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
     check.one_of(batching, BATCHING, "batching")
+    tau = check.positive(tau, "tau")
 
-    def objective(batch, A1, A2):
+    def objective(batch, A1, A2):                  # arrays validated above: trusted per batch
         bx, by = batch[0], batch[-1]
-        value, dG1, dG2, (i, j) = unpaired_loss(A1, A2, X[bx], Y[by], tau=tau)
+        value, dG1, dG2, (i, j) = _unpaired_loss(A1, A2, X[bx], Y[by], tau)
         return value, dG1, dG2, (bx[i], by[j])
 
     wrapped = None
@@ -208,7 +235,7 @@ def train_unpaired(X_unpaired, Y_unpaired, G1, G2, *, rng: np.random.Generator, 
 def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.random.Generator,
               epochs_paired: int = 100, epochs_unpaired: int = 100, batch_size: int = 50,
               tau: float = 1.0, lr: float = 2e-3, batching: str = "hidden_pairs",
-              batch_order: str = "fixed", callback: Callable | None = None) -> tuple[FitResult, FitResult]:
+              batch_order: str = "fixed", callback: Callable | None = None) -> tuple[TrainingResult, TrainingResult]:
     """The paper's recipe: random init, CLIP on the pairs, then :func:`train_unpaired`.
 
     One AdamW optimiser (learning rate ``lr``) is carried through both phases, and both phases
@@ -237,7 +264,7 @@ def two_phase(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rng: np.ran
 def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *, rounds: int = 3,
                            threshold: float = 0.8, refit: str = "closed_form", G1=None, G2=None,
                            tau: float = 1.0, max_iter: int = 200,
-                           callback: Callable | None = None) -> tuple[FitResult, tuple[np.ndarray, np.ndarray]]:
+                           callback: Callable | None = None) -> MatchingResult:
     """Alternate global matching of the unpaired set and refits on paired + matched data.
 
     Start from ``(G1, G2)`` (default: :func:`mmcl_lib.spectral.closed_form_mmcl` on the pairs).
@@ -276,136 +303,4 @@ def matching_self_training(X_paired, Y_paired, X_unpaired, Y_unpaired, r: int, *
             G1, G2 = fit.G1, fit.G2
         if callback is not None:
             evaluations.append(callback(k, G1, G2, rows, cols))
-    return FitResult(G1, G2, False, rounds, History(), evaluations=evaluations, pairs=(rows, cols))
-
-
-# --------------------------------------------------------------------------- Section 5.3: a teacher
-
-def teacher_pseudo_positives(teacher_logits) -> tuple[np.ndarray, np.ndarray]:
-    """Pseudo-positives from a teacher's m_x x m_y logits (the paper's Section 5.3).
-
-    Returns ``(best_x, best_y)``: ``best_x[j] = argmax_i l0_ij``, the teacher's best x for y_j, and
-    ``best_y[i] = argmax_j l0_ij``, its best y for x_i. (The authors' notebook reads the student's
-    logits at the transposed positions, ``l[j, best_x[j]]`` and ``l[best_y[i], i]``; that coincides
-    with the rule only when the batch is paired along its diagonal. Here the entries are
-    ``l[best_x[j], j]`` and ``l[i, best_y[i]]``, right on truly unpaired data.)
-
-    Paper: Section 5.3 (teacher pseudo-positives). Book: ``def-teacher`` (Chapter 6).
-    """
-    L0 = check.as_matrix(teacher_logits, "teacher_logits")
-    return np.argmax(L0, axis=0), np.argmax(L0, axis=1)
-
-
-def teacher_loss(G1, G2, X, Y, best_x, best_y, *, tau: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
-    """The student's loss of Section 5.3: CLIP with the teacher's pseudo-positives in place of the diagonal.
-
-    With cosine logits ``l = s / tau`` of the m_x x's and m_y y's of a batch,
-
-        L = 1/2 [ mean_j (logsumexp_i l_ij - l_{best_x[j], j}) + mean_i (logsumexp_j l_ij - l_{i, best_y[i]}) ].
-
-    Returns the value and the gradients ``(dL/dG1, dL/dG2)``. With ``best_x = best_y = arange(m)``
-    it is the CLIP loss :func:`mmcl_lib.losses.clip` (cosine similarity).
-
-    Paper: Section 5.3 (the student's loss). Book: ``def-teacher`` (Chapter 6).
-    """
-    tau = check.positive(tau, "tau")
-    X = check.as_matrix(X, "X", min_rows=2)
-    Y = check.as_matrix(Y, "Y", min_rows=2)
-    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-    mx, my = X.shape[0], Y.shape[0]
-    best_x, best_y = np.asarray(best_x), np.asarray(best_y)
-    for idx, length, high, name in ((best_x, my, mx, "best_x"), (best_y, mx, my, "best_y")):
-        if idx.shape != (length,) or not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= high:
-            raise ValueError(f"{name} must hold {length} integer indices in 0..{high - 1}")
-    emb = sim.embed(G1, G2, X, Y, "cosine")
-    logits = sim.matrix(emb) / tau
-    lse_rows, lse_cols = logsumexp(logits, axis=1), logsumexp(logits, axis=0)
-    cols, rows = np.arange(my), np.arange(mx)
-    value = 0.5 * (np.mean(lse_cols - logits[best_x, cols]) + np.mean(lse_rows - logits[rows, best_y]))
-    d_cols = np.exp(logits - lse_cols[None, :])
-    d_cols[best_x, cols] -= 1.0
-    d_rows = np.exp(logits - lse_rows[:, None])
-    d_rows[rows, best_y] -= 1.0
-    dS = 0.5 * (d_cols / my + d_rows / mx) / tau
-    dG1, dG2 = sim.backward(dS, emb, X, Y)
-    return float(value), dG1, dG2
-
-
-def gate_accepts(score: float, best: float, factor: float = 1.1) -> bool:
-    """The validation gate of Section 5.3: the student replaces the teacher iff ``score > factor * best``.
-
-    Paper: Section 5.3 (validation gate, factor 1.1). Book: ``def-teacher`` (Chapter 6).
-    """
-    return bool(float(score) > check.positive(factor, "factor") * float(best))
-
-
-def teacher_self_training(X_unpaired, Y_unpaired, G1, G2, validation: Callable, *, rng: np.random.Generator,
-                          loops: int = 20, epochs_per_loop: int = 5, batch_size: int = 64, lr: float = 2e-5,
-                          gate: float = 1.1, tau: float = 1.0, streams: int = 1,
-                          callback: Callable | None = None) -> tuple[FitResult, tuple[np.ndarray, np.ndarray]]:
-    """Phase 2 of the paper's Section 5.3: self-training on unpaired data with a gated teacher.
-
-    Start with student = teacher = ``(G1, G2)`` (the phase-1 CLIP encoders) and ``best =
-    validation(G1, G2)`` (an accuracy on a paired validation set). Each of ``loops`` loops runs
-    ``epochs_per_loop`` epochs of minibatch AdamW (learning rate ``lr``; one optimiser for all
-    loops) on :func:`teacher_loss`, with pseudo-positives from the frozen teacher's logits on each
-    batch (:func:`teacher_pseudo_positives`); then, if ``validation(student) > gate * best``
-    (:func:`gate_accepts`), the student becomes the teacher and ``best`` its score. The student is
-    never reset: it keeps training from where it is, as in the authors' notebook.
-
-    ``streams=1`` draws batches as rows of ``X_unpaired`` and ``Y_unpaired`` together (the
-    authors' data loader, which keeps their class-aligned order); ``streams=2`` draws x's and y's
-    independently (no pairing information at all). ``callback(epoch, G1, G2)`` is called after every
-    epoch with the student.
-
-    Returns
-    -------
-    teacher : :class:`~mmcl_lib.solvers.FitResult`
-        The *teacher* (the last accepted model) as ``G1, G2``; ``evaluations`` lists, per loop,
-        ``(student score, accepted)``; ``optimizer`` is the AdamW state; ``history.loss`` the mean
-        batch loss per epoch.
-    student : (ndarray, ndarray)
-        The final student ``(G1, G2)`` (equal to the teacher iff the last loop passed the gate).
-
-    Paper: Section 5.3 (phase 2, self-training with a gated teacher). Book: ``def-teacher`` (Chapter 6).
-    """
-    X, Y = check.paired(X_unpaired, Y_unpaired)
-    G1, G2 = check.encoders(G1, G2, X.shape[1], Y.shape[1])
-    rng = check.generator(rng)
-    loops = check.integer(loops, "loops", low=0)
-    epochs_per_loop = check.integer(epochs_per_loop, "epochs_per_loop")
-    gate = check.positive(gate, "gate")
-    streams = check.one_of(streams, (1, 2), "streams")
-    if not callable(validation):
-        raise ValueError("validation must be a callable validation(G1, G2) -> score")
-    teacher = (G1.copy(), G2.copy())
-    best = float(validation(G1, G2))
-    optimizer = AdamW(lr=lr)
-    student, losses_, records = (G1, G2), [], []
-
-    def objective(batch, A1, A2):
-        bx, by = batch[0], batch[-1]
-        T1, T2 = teacher
-        teacher_logits = sim.matrix(sim.embed(T1, T2, X[bx], Y[by], "cosine")) / tau
-        best_x, best_y = teacher_pseudo_positives(teacher_logits)
-        value, dG1, dG2 = teacher_loss(A1, A2, X[bx], Y[by], best_x, best_y, tau=tau)
-        return value, dG1, dG2, None
-
-    for loop in range(loops):
-        wrapped = None
-        if callback is not None:
-            def wrapped(epoch, A1, A2, infos, _loop=loop):
-                return callback(_loop * epochs_per_loop + epoch, A1, A2)
-        fit = minibatch_training(objective, *student, X.shape[0], rng=rng, epochs=epochs_per_loop,
-                                 batch_size=batch_size, optimizer=optimizer, callback=wrapped,
-                                 streams=streams)
-        student = (fit.G1, fit.G2)
-        losses_.extend(fit.history.loss)
-        score = float(validation(*student))
-        accepted = gate_accepts(score, best, gate)
-        if accepted:
-            teacher, best = (student[0].copy(), student[1].copy()), score
-        records.append((score, accepted))
-    result = FitResult(teacher[0], teacher[1], False, loops * epochs_per_loop, History(loss=losses_),
-                       optimizer, records)
-    return result, student
+    return MatchingResult(G1, G2, False, rounds, History(), evaluations=evaluations, pairs=(rows, cols))

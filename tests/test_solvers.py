@@ -223,3 +223,46 @@ def test_bad_svd_option(problem):
 def test_krylov_needs_an_explicit_generator(problem):
     with pytest.raises(ValueError, match="rng"):
         solvers.spectral_solver(losses.clip(1.0, rho=1.0), *problem(9), svd="krylov")
+
+
+def test_history_steps_are_never_negative_and_acceleration_is_a_flag(problem):
+    G1, G2, X, Y = problem(1)
+    fit = solvers.spectral_solver(losses.clip(0.5, rho=0.5), G1, G2, X, Y, memory=10, max_iter=200)
+    hist = fit.history
+    assert len(hist.step) == len(hist.accelerated) == len(hist.loss) == fit.n_iter + 1
+    assert min(hist.step) >= 0 and any(hist.accelerated) and not hist.accelerated[0]
+    plain = solvers.spectral_solver(losses.clip(0.5, rho=0.5), G1, G2, X, Y, memory=0, max_iter=50)
+    assert not any(plain.history.accelerated)
+    gd = solvers.gradient_descent(losses.clip(0.5, rho=0.5), G1, G2, X, Y, max_iter=20)
+    assert min(gd.history.step) >= 0 and not any(gd.history.accelerated)
+
+
+def test_the_solvers_rely_on_the_loss_protocol_only(problem):
+    # gradient descent needs evaluate() and value_and_grad() (the Loss protocol), nothing probed;
+    # the spectral solver needs a regularised ContrastiveLoss.
+    G1, G2, X, Y = problem(2)
+    inner = losses.clip(0.5, rho=0.5)
+
+    class Wrapped:
+        def evaluate(self, G1, G2, X, Y, *, check_input=True):
+            return inner.evaluate(G1, G2, X, Y, check_input=check_input)
+
+        def value_and_grad(self, G1, G2, X, Y, *, check_input=True):
+            return inner.value_and_grad(G1, G2, X, Y, check_input=check_input)
+
+    a = solvers.gradient_descent(Wrapped(), G1, G2, X, Y, max_iter=30)
+    b = solvers.gradient_descent(inner, G1, G2, X, Y, max_iter=30)
+    np.testing.assert_array_equal(a.G1, b.G1)
+    with pytest.raises(ValueError, match="ContrastiveLoss"):
+        solvers.spectral_solver(Wrapped(), G1, G2, X, Y)
+
+
+def test_gradient_descent_validates_its_inputs_once(problem, monkeypatch):
+    # the loss is asked to check its inputs at the start only; line-search trials trust them
+    from mmcl_lib import _validation
+    G1, G2, X, Y = problem(3)
+    calls = []
+    original = _validation.as_matrix
+    monkeypatch.setattr(_validation, "as_matrix", lambda *a, **k: calls.append(a[1]) or original(*a, **k))
+    fit = solvers.gradient_descent(losses.clip(0.5, rho=0.5), G1, G2, X, Y, max_iter=40)
+    assert fit.n_iter > 10 and len(calls) == 8          # X, Y, G1, G2 by the solver, then by the loss

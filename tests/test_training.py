@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mmcl_lib import losses
+from mmcl_lib import losses, training
 from mmcl_lib.data import LatentFactorModel
 from mmcl_lib.metrics import orthonormal_basis, sin_theta
 from mmcl_lib.training import AdamW, batch_slices, init_encoders, minibatch_training, train_clip
@@ -158,3 +158,20 @@ def test_training_rejects_bad_inputs():
         train_clip(X, Y, G1, np.ones((1, 3)), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="params and grads"):
         AdamW().step((G1, G2), (G1,))
+
+
+def test_train_clip_validates_once_however_many_batches(monkeypatch):
+    from mmcl_lib import _validation
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((120, 6)), rng.standard_normal((120, 5))
+    G1, G2 = training.init_encoders(6, 5, 2, np.random.default_rng(1))
+    counts = []
+    for epochs in (1, 6):
+        calls = []
+        original = _validation.as_matrix
+        monkeypatch.setattr(_validation, "as_matrix", lambda *a, **k: calls.append(1) or original(*a, **k))
+        fit = training.train_clip(X, Y, G1, G2, rng=np.random.default_rng(2), epochs=epochs, batch_size=20)
+        monkeypatch.setattr(_validation, "as_matrix", original)
+        counts.append(len(calls))
+        assert isinstance(fit, training.TrainingResult) and isinstance(fit.optimizer, training.AdamW)
+    assert counts[0] == counts[1] == 6                  # train_clip's X, Y, G1, G2; the loop's G1, G2
