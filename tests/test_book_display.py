@@ -1,4 +1,4 @@
-"""The book's display helpers (mmcl_lib.book.display): glue, figure style, ticks, bands, tables."""
+"""The book's display helpers (mmcl_lib.book.display): figure style, ticks, bands, tables."""
 
 from __future__ import annotations
 
@@ -23,76 +23,6 @@ def _restore_rc():
     with matplotlib.rc_context():
         yield
     plt.close("all")
-
-
-# --- glue_values ----------------------------------------------------------------------------------
-
-def test_glue_values_returns_nothing_so_a_cell_shows_nothing():
-    assert display.glue_values(x=1.0) is None
-
-
-def test_glued_values_are_plain_python_numbers():
-    glued = display._named_values(None, {"a": np.float64(0.5), "b": np.int64(3), "c": np.array(2.0),
-                                             "d": "text", "e": np.bool_(True)})
-    assert glued == {"a": 0.5, "b": 3, "c": 2.0, "d": "text", "e": True}
-    assert [type(v) for v in glued.values()] == [float, int, float, str, bool]
-    assert repr(glued["a"]) == "0.5"     # what myst-nb's {glue:text}`a:.3f` can parse
-
-
-def test_glue_values_accepts_a_mapping_for_names_that_are_not_identifiers():
-    assert display._named_values({"ch5-gain": 1.5}, {"x": 2}) == {"ch5-gain": 1.5, "x": 2}
-    display.glue_values({"ch5-gain": 1.5}, x=2)
-
-
-@pytest.mark.parametrize("values, named", [({"": 1}, {}), ({3: 1}, {}), ({"x": 1}, {"x": 2})])
-def test_glue_values_rejects_bad_names(values, named):
-    with pytest.raises(ValueError, match="glue_values"):
-        display.glue_values(values, **named)
-
-
-def test_glue_values_outside_a_kernel_prints_nothing():
-    """In a plain Python process (no IPython kernel) nothing is glued or printed."""
-    code = "from mmcl_lib.book.display import glue_values; glue_values(x=1.0, y='a')"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout == "" and out.stderr == ""
-
-
-def test_glue_values_without_myst_nb_does_nothing_and_never_fails():
-    """A kernel without myst-nb (Colab): the import of myst_nb fails, glue_values still works."""
-    code = textwrap.dedent("""
-        import sys
-        sys.modules["myst_nb"] = None          # makes `import myst_nb` raise ImportError
-        from IPython.core.interactiveshell import InteractiveShell
-        InteractiveShell.instance()            # as inside a kernel
-        from mmcl_lib.book import display
-        assert display._myst_glue is None
-        display.glue_values(x=1.5)
-        print("ran")
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ran"
-
-
-def test_glue_values_in_a_kernel_glues_each_value_with_myst_nb():
-    """In an IPython shell with myst-nb, each value goes out as a hidden myst-nb glue output."""
-    code = textwrap.dedent("""
-        from IPython.core.interactiveshell import InteractiveShell
-        shell = InteractiveShell.instance()
-        shown = []
-        shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append((data, metadata))
-        from mmcl_lib.book.display import glue_values
-        glue_values(alpha=0.25, beta=3)
-        for data, metadata in shown:
-            print(metadata["scrapbook"]["name"], sorted(data.items()))
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    # display=False: only myst-nb's record mime type, no text/plain a reader would see
-    assert out.stdout.strip().splitlines() == [
-        "alpha [('application/papermill.record/text/plain', '0.25')]",
-        "beta [('application/papermill.record/text/plain', '3')]",
-    ]
 
 
 # --- house style and subplots ------------------------------------------------------------------------

@@ -4,7 +4,8 @@ imports this subpackage):
 - ``scale``: the one switch for experiment sizes (``MMCL_SCALE``);
 - ``explorer``: interactive figures, live ipywidgets in a kernel or precomputed frames in the
   rendered book (also a Sphinx extension that selects the static mode for the build);
-- ``display``: glued numbers (with or without myst-nb), the house figure style, bands, tables;
+- ``quotes``: the numbers the prose quotes (MyST's inline ``{eval}``, in the book and in JupyterLab);
+- ``display`` and ``style``: the house figure style, one look per method, bands, tables;
 - ``sweep``: seeded parameter sweeps and the fits the chapters draw from them;
 - ``progress`` and ``files``: progress bars that stay silent unless asked for, and atomic writes
   for every results file;

@@ -1,11 +1,8 @@
-"""How the chapters show things: glued numbers, the house figure style, bands and tables.
+"""How the chapters show things: the house figure style, bands and tables.
 
 Every chapter of the book uses these helpers instead of its own copies, so a chapter stays a
 few lines of library calls and runs in any kernel:
 
-- :func:`glue_values` glues named numbers for the prose (``{glue:text}`name:.3f```) through
-  ``myst_nb.glue`` when myst-nb is installed and the code runs in an IPython kernel; anywhere
-  else (Colab without myst-nb, a plain ``python`` script) it does nothing and never fails.
 - :func:`use_house_style` applies :data:`HOUSE_STYLE`, matplotlib settings sized for the
   rendered book: the content column is about 620 px wide at a 1280 px window and a figure of
   :data:`FIG_WIDTH` inches at :data:`FIG_DPI` dots per inch is 640 px, so font sizes in points
@@ -26,7 +23,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
@@ -43,16 +40,6 @@ from matplotlib.ticker import (
 
 from mmcl_lib.book import style
 
-try:  # the book build and a kernel with myst-nb installed
-    from myst_nb import glue as _myst_glue
-except ImportError:  # e.g. Colab: glued numbers are only needed by the book build
-    _myst_glue = None
-
-try:
-    from IPython.core.interactiveshell import InteractiveShell
-except ImportError:  # no IPython at all: nothing can be glued
-    InteractiveShell = None
-
 __all__ = [
     "FIG_DPI",
     "FIG_WIDTH",
@@ -60,7 +47,6 @@ __all__ = [
     "NBSP",
     "HTMLTable",
     "band",
-    "glue_values",
     "html_table",
     "integer_ticks",
     "line_with_band",
@@ -72,72 +58,6 @@ __all__ = [
 ]
 
 NBSP = "\u00a0"
-
-# --- glued numbers -------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """NumPy scalars as Python numbers: myst-nb formats ``{glue:text}`x:.3f``` from the glued
-    text/plain repr, and ``np.float64(0.5)`` (NumPy 2's repr) is not a number to it."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray) and value.ndim == 0:
-        return value.item()
-    return value
-
-
-def _in_kernel() -> bool:
-    return InteractiveShell is not None and InteractiveShell.initialized()
-
-
-def _named_values(values: Mapping[str, Any] | None, named: Mapping[str, Any]) -> dict[str, Any]:
-    """The values to glue, checked and with NumPy scalars as Python numbers."""
-    items: dict[str, Any] = {}
-    for source in (dict(values or {}), named):
-        for name, value in source.items():
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"glue_values: every name must be a non-empty string, got {name!r}")
-            if name in items:
-                raise ValueError(f"glue_values: the name {name!r} is given twice")
-            items[name] = _plain(value)
-    return items
-
-
-def glue_values(values: Mapping[str, Any] | None = None, /, **named: Any) -> None:
-    """Glue named values for the prose of a chapter, with or without myst-nb.
-
-    Each value is stored with ``myst_nb.glue(name, value, display=False)`` so that the book's
-    Markdown can show it with ``{glue:text}`name``` or ``{glue:text}`name:.3f```. NumPy
-    scalars (and 0-d arrays) are converted to Python numbers first, so format specifications
-    work on them. Outside an IPython kernel, or when myst-nb is not installed (Colab, a plain
-    Jupyter kernel), nothing is glued, nothing is printed and nothing fails.
-
-    Parameters
-    ----------
-    values : mapping of str to object, optional
-        Values to glue, for names that are not Python identifiers (e.g. ``"ch5-gain"``).
-    **named : object
-        Values to glue under their keyword names.
-
-    Returns
-    -------
-    None
-        So that a call at the end of a cell shows nothing.
-
-    Raises
-    ------
-    ValueError
-        If a name is not a non-empty string, or a name is given twice.
-
-    Notes
-    -----
-    Used by every chapter of the book (Chapters 1-7) instead of calling ``myst_nb.glue``.
-    """
-    items = _named_values(values, named)
-    if _myst_glue is not None and _in_kernel():
-        for name, value in items.items():
-            _myst_glue(name, value, display=False)
-
 
 # --- the house figure style ----------------------------------------------------------------------
 
