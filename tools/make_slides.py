@@ -10,8 +10,7 @@ What it does, per chapter:
 1. runs the chapter in a kernel (by default at ``MMCL_SCALE=quick``, so the numbers on the slides
    are those of the small runs; ``--scale default`` gives the rendered book's numbers) with the
    explorer in its static mode, and evaluates each Markdown cell's ``{eval}`` roles right after the
-   code above it, as the book's inline execution does (``{glue:text}`` roles are read from the
-   glued outputs, for chapters not yet moved to ``{eval}``);
+   code above it, as the book's inline execution does;
 2. turns MyST-only syntax into plain Markdown: ``{prf:...}`` boxes and ``{exercise}`` become
    quoted boxes with their kind and title, ``(label)=`` targets go, ``{cite}`` becomes
    "(Author et al., year)", ``{term}``, ``{ref}``, ``{prf:ref}`` and ``{doc}`` their text (or the
@@ -33,7 +32,6 @@ folder can be copied or zipped as it is.
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import os
 import re
@@ -342,7 +340,6 @@ class Deck:
 # Running a chapter: code cells in order, {eval} roles evaluated where they stand
 
 _EVAL = re.compile(r"\{eval\}`(?P<expr>[^`]+)`")
-_GLUE = re.compile(r"\{glue(?::text)?\}`(?P<name>[^`:]+)(?::(?P<fmt>[^`]*))?`")
 
 
 def _plain_text(outputs) -> str:
@@ -356,16 +353,6 @@ def _plain_text(outputs) -> str:
     raise RuntimeError("no value")
 
 
-def _format_glued(text: str, fmt: str | None) -> str:
-    if not fmt:
-        return text.strip("'\"") if text[:1] in "'\"" else text
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-    return format(value, fmt)
-
-
 def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
     """Execute ``nb`` in place; returns ``{markdown cell index: evaluated source}``."""
     from nbclient import NotebookClient
@@ -373,7 +360,6 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(cwd)}})
     evaluated = {}
-    glued: dict[str, str] = {}
     old_env = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
     try:
@@ -381,11 +367,6 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type == "code":
                     client.execute_cell(cell, index)
-                    for out in cell.get("outputs", []):
-                        sb = out.get("metadata", {}).get("scrapbook")
-                        plain = [v for k, v in out.get("data", {}).items() if k.endswith("text/plain")]
-                        if sb and plain:  # myst_nb.glue(display=False): a papermill.record mime type
-                            glued[sb["name"]] = plain[0]
                     continue
                 if cell.cell_type != "markdown":
                     continue
@@ -398,14 +379,6 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
                         return _plain_text(probe.outputs).strip("'\"")
                     source = _EVAL.sub(value, source)
                 evaluated[index] = source
-        for index, source in evaluated.items():  # glued values: from anywhere in the chapter
-            if "{glue" in source:
-                def glue(m):
-                    name = m.group("name").strip()
-                    if name not in glued:
-                        raise RuntimeError(f"glue key {name!r} is used but never glued")
-                    return _format_glued(glued[name], m.group("fmt"))
-                evaluated[index] = _GLUE.sub(glue, source)
     finally:
         for k, v in old_env.items():
             if v is None:
@@ -420,8 +393,6 @@ def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
 
 
 def _keep_output(out) -> bool:
-    if out.get("metadata", {}).get("scrapbook"):
-        return False
     if out.get("output_type") not in ("display_data", "execute_result"):
         return False
     data = out.get("data", {})
