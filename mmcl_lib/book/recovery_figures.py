@@ -5,7 +5,8 @@ The chapters' code cells show the library calls that matter (``spectral.closed_f
 
 - :func:`setting_looks`: several settings of ONE method (MMCL at three noise correlations, MMCL
   trained and in closed form) told apart by shade and line style of that method's house look,
-  never by the colours of other methods.
+  never by the colours of other methods; :func:`neutral_looks` for a quantity that is no
+  method (black to grey); :func:`look_band` draws a sweep's mean and band with such a look.
 - :func:`first_order_errors`: the first-order prediction of Chapter 3's Proposition
   (``prop-first-order-error``) on a grid of sample sizes.
 - Chapter 3's figures: :func:`plot_error_vs_n`, :func:`plot_error_vs_d_noise`,
@@ -24,8 +25,8 @@ from ..baselines import mmcl_first_order_error
 from ..data import LatentFactorModel
 from . import display, style
 
-__all__ = ["shade", "setting_looks", "first_order_errors", "plot_error_vs_n",
-           "plot_error_vs_d_noise", "spectrum_figure", "plot_weak_factor"]
+__all__ = ["shade", "setting_looks", "neutral_looks", "look_band", "first_order_errors",
+           "plot_error_vs_n", "plot_error_vs_d_noise", "spectrum_figure", "plot_weak_factor"]
 
 _LINESTYLES = ("-", "--", ":", "-.")
 _MARKERS = ("o", "s", "^", "D")
@@ -48,8 +49,8 @@ def setting_looks(method: str, labels: Sequence[str], *, spread: float = 0.45
     """``ax.plot`` keyword arguments for several settings of one method.
 
     The first setting gets the method's own look (:func:`mmcl_lib.book.style.look`); the
-    others keep its hue, go from darker to lighter, and change line style and marker, so
-    they stay apart in greyscale and never borrow another method's colour.
+    others keep its hue, each lighter than the one before, and change line style and
+    marker, so they stay apart in greyscale and never borrow another method's colour.
 
     Parameters
     ----------
@@ -63,20 +64,35 @@ def setting_looks(method: str, labels: Sequence[str], *, spread: float = 0.45
                          f"got {len(labels)}")
     if not 0.0 <= spread <= 0.8:
         raise ValueError(f"setting_looks: spread must lie in [0, 0.8], got {spread!r}")
-    base = style.look(method)
+    return _series(style.look(method), labels, spread)
+
+
+def neutral_looks(labels: Sequence[str], *, spread: float = 0.55) -> list[dict[str, Any]]:
+    """Looks for a quantity that is no method (a crossover level against n for several d, say):
+    black to grey, with changing line style and marker, so no method's colour is borrowed."""
+    labels = list(labels)
+    if not 1 <= len(labels) <= len(_LINESTYLES):
+        raise ValueError(f"neutral_looks: between 1 and {len(_LINESTYLES)} labels, "
+                         f"got {len(labels)}")
+    return _series({"label": "", "color": "#000000", "marker": "o", "linestyle": "-"},
+                   labels, spread)
+
+
+def _series(base: dict[str, Any], labels: list[str], spread: float) -> list[dict[str, Any]]:
     looks = []
     for k, label in enumerate(labels):
         if k == 0:
             looks.append({**base, "label": label})
             continue
-        amount = spread * k / (len(labels) - 1)
+        amount = spread * k / (len(labels) - 1)   # lighter with each setting
         looks.append({**base, "label": label, "color": shade(base["color"], amount),
                       "linestyle": _LINESTYLES[k], "marker": _MARKERS[k]})
     return looks
 
 
-def _band(ax, x, result, key, look: dict[str, Any], **kwargs):
-    """:func:`display.sweep_band` with a house look (``linestyle`` is ``ls`` there)."""
+def look_band(ax, x, result, key: str, look: dict[str, Any], **kwargs):
+    """:func:`mmcl_lib.book.display.sweep_band` drawn with a look (``style.look(...)`` or one
+    of :func:`setting_looks`); ``kwargs`` (``index=``, ...) go to ``sweep_band``."""
     look = dict(look)
     ls = look.pop("linestyle", "-")
     return display.sweep_band(ax, x, result, key, ls=ls, **look, **kwargs)
@@ -100,8 +116,8 @@ def plot_error_vs_n(by_n, by_n_clip, *, slope_n: float, slope_clip: float, predi
     n_values = np.asarray(by_n.grid["n"])
     closed, trained = setting_looks("mmcl", [f"MMCL, closed form (slope {slope_n:.2f})",
                                              f"MMCL, CLIP-trained (slope {slope_clip:.2f})"])
-    _band(ax, n_values, by_n, "value", closed)
-    _band(ax, by_n_clip.grid["n"], by_n_clip, "clip", trained)
+    look_band(ax, n_values, by_n, "value", closed)
+    look_band(ax, by_n_clip.grid["n"], by_n_clip, "clip", trained)
     ax.plot(n_values, predicted, color="k", ls=(0, (4, 2)), lw=1.2,
             label="first-order prediction")
     ax.axhline(random_level, color="0.4", ls=":", label="random subspace")
@@ -119,13 +135,13 @@ def plot_error_vs_d_noise(by_d, pred_d, slope_d: float, by_noise, pred_noise, *,
     fig, (ax0, ax1) = display.subplots(1, 2, height=3.6)
     mmcl = style.look("mmcl")
     first = {"color": "k", "ls": (0, (4, 2)), "lw": 1.2, "label": "first order"}
-    _band(ax0, by_d.grid["d"], by_d, "value", {**mmcl, "label": f"MMCL (slope {slope_d:.2f})"})
+    look_band(ax0, by_d.grid["d"], by_d, "value", {**mmcl, "label": f"MMCL (slope {slope_d:.2f})"})
     ax0.plot(by_d.grid["d"], pred_d, **first)
     ax0.set(xlabel="dimension $d_1 = d_2$", ylabel=r"$\|\sin\Theta\|_F$",
             title=f"against d (n = {n})")
     display.log_ticks(ax0, "x", values=by_d.grid["d"])
     display.log_ticks(ax0, "y")
-    _band(ax1, by_noise.grid["sigma"], by_noise, "value", mmcl)
+    look_band(ax1, by_noise.grid["sigma"], by_noise, "value", mmcl)
     ax1.plot(by_noise.grid["sigma"], pred_noise, **first)
     ax1.set(xlabel=r"noise std $\sigma$", title=f"against the noise (d = {d})")
     ax0.legend(loc="lower right")
@@ -157,7 +173,7 @@ def spectrum_figure(singular, r: int, *, eta: float, error: float, random_level:
 def plot_weak_factor(by_weak):
     """Chapter 3, ``fig-weak-feature``: error against the weakest latent variance."""
     fig, ax = display.subplots(height=3.6)
-    _band(ax, by_weak.grid["lam"], by_weak, "value", style.look("mmcl"))
+    look_band(ax, by_weak.grid["lam"], by_weak, "value", style.look("mmcl"))
     ax.axhline(1.0, color="0.4", ls=":", label="one direction lost (error 1)")
     ax.set(xlabel=r"variance $\lambda$ of the weakest latent factor",
            ylabel=r"$\|\sin\Theta\|_F$", title="a weak factor is recovered last")
