@@ -148,7 +148,7 @@ def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_
         display.log_ticks(ax, "x")
         ax.set(xlabel=r"$\eta$", ylabel=r"$\|\sin\Theta\|_F$", ylim=(0, random_level * 1.05),
                title=f"d = {dim_grid[i_d]}, n = {n}")
-    axes[0].legend(loc="upper right")
+    axes[0].legend(loc="lower left")               # clear of PCA (top) and the crossing
     for ax in axes[len(n_grid):-1]:
         ax.axis("off")
     ax = axes[-1]
