@@ -28,7 +28,8 @@ from ..losses import clip, linear
 from ..metrics import random_subspace_level, retrieval_accuracy, subspace_error
 from ..spectral import closed_form_mmcl
 from ..unpaired import detect_top, match_pairs, matching_self_training, pair_scores, scoring_callback
-from . import display
+from . import display, style
+from .recovery_figures import look_band, neutral_looks, setting_looks
 from .unpaired_experiment import LABELS, plot_unpaired_summary
 from . import style
 from .unpaired_figures import bar_labels, method_look
@@ -42,7 +43,12 @@ __all__ = ["heteroskedastic_model", "recovery_errors_at", "population_errors_at"
 
 # ---------------------------------------------------------------- Chapter 4
 
-METHOD_STYLE = {"mmcl": ("MMCL", "C0"), "unimodal_cl": ("unimodal CL", "C1"), "pca": ("PCA", "C2")}
+CH4_METHODS = ("mmcl", "unimodal_cl", "pca")
+"""The methods Chapter 4 compares; their looks come from :func:`mmcl_lib.book.style.look`."""
+
+# (label, colour) per method, from the house looks; Chapter 4's figures use style.look directly.
+# Kept for any other caller; new code should use style.look.
+METHOD_STYLE = {key: (style.METHODS[key].label, style.METHODS[key].color) for key in CH4_METHODS}
 
 
 def heteroskedastic_model(rng: np.random.Generator, d: int, r: int, *, level: float = 1.0,
@@ -75,34 +81,44 @@ def population_errors_at(rng: np.random.Generator, d: int, *, r: int = 4, ratio:
 
 
 def plot_one_over_eta(eta, by_eta, predicted, small, random_level: float, n: int):
-    """Chapter 4, ``fig-one-over-eta``: error against eta (log-log) and eta x error."""
+    """Chapter 4, ``fig-one-over-eta``: error against eta (log-log) and eta x error.
+
+    Right panel: MMCL's look throughout, filled markers in the small-error regime ``small``
+    and open ones outside it.
+    """
     eta = np.asarray(eta, dtype=float)
+    small = np.asarray(small, dtype=bool)
     fig, (ax0, ax1) = display.subplots(1, 2)
-    display.sweep_band(ax0, eta, by_eta, "mmcl", label="MMCL (closed form)", color="C0")
-    ax0.plot(eta, predicted, "k--", lw=1, label=r"first order, $\propto 1/\eta$")
-    ax0.axhline(random_level, color="gray", ls=":", label="random subspace")
+    mmcl = style.look("mmcl")
+    look_band(ax0, eta, by_eta, "mmcl", {**mmcl, "label": "MMCL (closed form)"})
+    ax0.plot(eta, predicted, color="k", ls=(0, (4, 2)), lw=1.2,
+             label=r"first order, $\propto 1/\eta$")
+    ax0.axhline(random_level, color="0.4", ls=":", label="random subspace")
     display.log_ticks(ax0, "both")
     ax0.set(xlabel=r"fraction of correct pairs $\eta$", ylabel=r"$\|\sin\Theta\|_F$",
             title=f"error against $\\eta$ (n = {n})")
     product = eta * by_eta.mean("mmcl")
-    ax1.plot(eta, product, "o-", color="C0", label=r"$\eta\,\times$ mean error")
-    ax1.plot(eta[small], product[small], "o", color="C3", label="small-error regime")
+    ax1.plot(eta, product, color=mmcl["color"], ls=mmcl["linestyle"], marker=mmcl["marker"],
+             markerfacecolor="white", label=r"$\eta\,\times$ mean error")
+    ax1.plot(eta[small], product[small], ls="none", marker=mmcl["marker"], color=mmcl["color"],
+             label="small-error regime")
     display.log_ticks(ax1, "x")
-    ax1.set(xlabel=r"$\eta$", ylabel=r"$\eta\times\|\sin\Theta\|_F$", ylim=(0, None), title=r"the $1/\eta$ law")
-    for ax in (ax0, ax1):
-        ax.legend(loc="best")
+    ax1.set(xlabel=r"$\eta$", ylabel=r"$\eta\times\|\sin\Theta\|_F$", ylim=(0, None),
+            title=r"the $1/\eta$ law")
+    ax0.legend(loc="upper right")
+    ax1.legend(loc="lower right")
     return fig
 
 
 def plot_population_bias(ratio_grid, by_ratio, d_grid, by_dim, r: int, d: int, ratio: float):
     """Chapter 4, ``fig-population-bias``: population errors against heteroskedasticity and d."""
     fig, (ax0, ax1) = display.subplots(1, 2)
-    for key, (label, color) in (("pca", METHOD_STYLE["pca"]), ("unimodal_cl", METHOD_STYLE["unimodal_cl"]),
-                                ("mmcl", METHOD_STYLE["mmcl"])):
-        display.sweep_band(ax0, ratio_grid, by_ratio, key, label=label, color=color)
+    for key in ("pca", "unimodal_cl", "mmcl"):
+        look_band(ax0, ratio_grid, by_ratio, key, style.look(key))
         if key != "mmcl":                                  # zero: not drawable on a log axis
-            display.sweep_band(ax1, d_grid, by_dim, key, label=label, color=color)
-    ax1.plot(d_grid, r**1.5 / np.asarray(d_grid, dtype=float), "k--", lw=1, label=r"$r^{3/2}/d$")
+            look_band(ax1, d_grid, by_dim, key, style.look(key))
+    ax1.plot(d_grid, r**1.5 / np.asarray(d_grid, dtype=float), color="k", ls=(0, (4, 2)),
+             lw=1.2, label=r"$r^{3/2}/d$")
     display.log_ticks(ax0, "x", ratio_grid)
     display.log_ticks(ax1, "x", d_grid)
     display.log_ticks(ax1, "y")
@@ -117,7 +133,8 @@ def plot_population_bias(ratio_grid, by_ratio, d_grid, by_dim, r: int, d: int, r
 def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_level: float):
     """Chapter 4, ``fig-crossover``: errors against eta for each n at one d, and eta* against n.
 
-    A 2 x 2 grid: one panel per n (at most three) and the last panel eta* against n for every d.
+    A 2 x 2 grid: one panel per n (at most three) with each method in its house look, and the
+    last panel eta* against n for every d, black to grey (eta* is no method).
     """
     n_grid = list(n_grid)
     if len(n_grid) > 3:
@@ -126,19 +143,20 @@ def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_
     axes = axes.ravel()
     for j, n in enumerate(n_grid):
         ax = axes[j]
-        for key, (label, color) in METHOD_STYLE.items():
-            display.sweep_band(ax, cross_eta, cmp, key, label=label, color=color, index=np.s_[i_d, j])
+        for key in CH4_METHODS:
+            look_band(ax, cross_eta, cmp, key, style.look(key), index=np.s_[i_d, j])
         if np.isfinite(eta_star[i_d, j]):
             ax.axvline(eta_star[i_d, j], color="k", lw=0.8, ls="--")
         display.log_ticks(ax, "x")
         ax.set(xlabel=r"$\eta$", ylabel=r"$\|\sin\Theta\|_F$", ylim=(0, random_level * 1.05),
                title=f"d = {dim_grid[i_d]}, n = {n}")
-    axes[0].legend(loc="upper right")
+    axes[0].legend(loc="lower left")               # clear of PCA (top) and the crossing
     for ax in axes[len(n_grid):-1]:
         ax.axis("off")
     ax = axes[-1]
-    for i, d in enumerate(dim_grid):
-        ax.plot(n_grid, eta_star[i], "o-", label=f"d = {d}")
+    for i, look in enumerate(neutral_looks([f"d = {d}" for d in dim_grid])):
+        look = dict(look)
+        ax.plot(n_grid, eta_star[i], ls=look.pop("linestyle"), **look)
     display.log_ticks(ax, "x", n_grid)
     display.log_ticks(ax, "y")
     ax.set(xlabel="number of pairs n", ylabel=r"$\eta^*$", title=r"below $\eta^*$ unimodal CL wins")
@@ -147,14 +165,19 @@ def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_
 
 
 def plot_correlated_noise(n_grid, corr_grid, broken, broken_pop, eta: float, d: int):
-    """Chapter 4, ``fig-correlated-noise``: MMCL's error against n for several noise correlations."""
+    """Chapter 4, ``fig-correlated-noise``: MMCL's error against n for several noise correlations.
+
+    The MMCL settings are told apart by shade, line style and marker of MMCL's own look
+    (:func:`mmcl_lib.book.recovery_figures.setting_looks`); unimodal CL has its house look.
+    """
     fig, ax = display.subplots()
-    for i, c in enumerate(corr_grid):
-        display.sweep_band(ax, n_grid, broken, "mmcl", label=f"MMCL, c = {c:g}", color=f"C{i}", index=np.s_[i])
+    looks = setting_looks("mmcl", [f"MMCL, c = {c:g}" for c in corr_grid])
+    for i, (c, look) in enumerate(zip(corr_grid, looks)):
+        look_band(ax, n_grid, broken, "mmcl", look, index=np.s_[i])
         if c > 0:                                          # c = 0: the population error is zero
-            ax.axhline(broken_pop.mean("mmcl")[i], color=f"C{i}", ls=":", lw=1)
-    display.sweep_band(ax, n_grid, broken, "unimodal_cl", label="unimodal CL (any c)", color="0.4",
-                       marker="s", ls="--", index=np.s_[-1])
+            ax.axhline(broken_pop.mean("mmcl")[i], color=look["color"], ls=":", lw=1.2)
+    look_band(ax, n_grid, broken, "unimodal_cl",
+              style.look("unimodal_cl", label="unimodal CL (any c)"), index=np.s_[-1])
     display.log_ticks(ax, "x", n_grid)
     display.log_ticks(ax, "y")
     ax.set(xlabel="number of pairs n", ylabel=r"$\|\sin\Theta\|_F$",
@@ -168,12 +191,14 @@ def robustness_bars(demo, demo_pop, grid: dict, eta, ratio, n, d, r: int = 4):
     idx = tuple(list(grid[k]).index(v) for k, v in (("eta", eta), ("ratio", ratio), ("n", n), ("d", d)))
     pop_idx = (idx[0], idx[1], idx[3])
     fig, ax = display.subplots(height=3.4)
-    for k, (key, (label, color)) in enumerate(METHOD_STYLE.items()):
-        ax.bar(k, demo.mean(key)[idx], yerr=demo[key][idx].std(), color=color, capsize=4)
+    for k, key in enumerate(CH4_METHODS):
+        ax.bar(k, demo.mean(key)[idx], yerr=demo[key][idx].std(), color=style.look(key)["color"],
+               capsize=4)
         ax.plot([k - 0.35, k + 0.35], [demo_pop.mean(key)[pop_idx]] * 2, color="k", lw=2)
     ax.axhline(random_subspace_level(d, r), color="gray", ls=":", lw=1)
-    ax.set(xticks=range(3), xticklabels=[label for label, _ in METHOD_STYLE.values()], ylim=(0, 2.0),
-           ylabel=r"$\|\sin\Theta\|_F$", title=f"η = {eta:g}, variance ratio {ratio:g}, n = {n}, d = {d}")
+    ax.set(xticks=range(3), xticklabels=[style.METHODS[key].label for key in CH4_METHODS],
+           ylim=(0, 2.0), ylabel=r"$\|\sin\Theta\|_F$",
+           title=f"η = {eta:g}, variance ratio {ratio:g}, n = {n}, d = {d}")
     return fig
 
 
