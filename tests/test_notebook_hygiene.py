@@ -86,6 +86,27 @@ def test_prose_quotes_numbers_through_eval(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_quoted_numbers_are_not_added_in_removed_cells(path):
+    """MyST-NB's inline execution runs a ``remove-cell`` cell only together with the next shown
+    code cell, so Markdown between the two cannot quote the numbers it adds; ``remove-input``
+    hides a cell just as well and runs it in its place."""
+    cells = json.loads(committed_text(path))["cells"]
+    bad = []
+    for i, cell in enumerate(cells):
+        if (cell["cell_type"] != "code" or "prose.add" not in source(cell)
+                or "remove-cell" not in cell["metadata"].get("tags", [])):
+            continue
+        for later in cells[i + 1:]:
+            if later["cell_type"] == "code" and "remove-cell" not in later["metadata"].get("tags", []):
+                break
+            if later["cell_type"] == "markdown" and "{eval}" in source(later):
+                bad.append(i)
+                break
+    assert not bad, (f"{path.name}: cells {bad} add quoted numbers in a remove-cell cell that "
+                     "Markdown quotes before the next shown code cell (tag it remove-input)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_code_fits_the_column_and_stays_audible(path):
     nb = json.loads(committed_text(path))
     wide, silenced = [], []
