@@ -71,7 +71,9 @@ def history_panels(axes, runs: dict, *, loss_label: str = "loss"):
         axes[1].plot(np.arange(len(fit.history.loss)), fit.history.loss, ls=style, label=label)
     axes[0].set(xlabel="iteration", ylabel=r"$\|G_1^\top G_2\|_F$", title="size of the encoders")
     axes[1].set(xlabel="iteration", ylabel=loss_label, title="loss")
-    display.log_ticks(axes[1], "y")
+    from .loss_figures import decade_ticks   # late import: loss_figures imports this module
+
+    decade_ticks(axes[1], np.concatenate([fit.history.loss for fit in runs.values()]), "y")
     axes[0].legend(loc="upper right")
 
 
