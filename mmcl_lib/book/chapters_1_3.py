@@ -71,18 +71,29 @@ def history_panels(axes, runs: dict, *, loss_label: str = "loss"):
         axes[1].plot(np.arange(len(fit.history.loss)), fit.history.loss, ls=style, label=label)
     axes[0].set(xlabel="iteration", ylabel=r"$\|G_1^\top G_2\|_F$", title="size of the encoders")
     axes[1].set(xlabel="iteration", ylabel=loss_label, title="loss")
-    display.log_ticks(axes[1], "y")
+    from .loss_figures import decade_ticks   # late import: loss_figures imports this module
+
+    decade_ticks(axes[1], np.concatenate([fit.history.loss for fit in runs.values()]), "y")
     axes[0].legend(loc="upper right")
 
 
 def alignment_panels(axes, t, dist1, dist2, spectra, r: int):
     """Two panels along a run: sin-theta distance to SVD_r(S(beta_t)) (left, log) and the
-    top ``r + 4`` singular values of ``S(beta_t)`` (right). Book: Chapter 2, ``fig-ch2-svd``."""
-    axes[0].plot(t, dist1, label=r"$G_1$ vs left subspace")
-    axes[0].plot(t, dist2, "--", label=r"$G_2$ vs right subspace")
-    display.log_ticks(axes[0], "y")
-    axes[0].set(xlabel="iteration t", ylabel="sin-theta distance", title=r"distance to SVD$_r(S(\beta_t))$")
-    axes[0].legend()
+    top ``r + 4`` singular values of ``S(beta_t)`` (right). Book: Chapter 2, ``fig-ch2-svd``.
+
+    The two distances nearly coincide: the left subspace is a line, the right one open markers
+    on it, so both stay visible. The log axis is labelled down to the smallest distance.
+    """
+    from .loss_figures import decade_ticks   # late import: loss_figures imports this module
+
+    axes[0].plot(t, dist1, color="C0", label=r"$G_1$ vs left subspace")
+    every = max(1, len(t) // 12)
+    axes[0].plot(t[::every], dist2[::every], "o", mfc="none", color="C1", ms=6,
+                 label=r"$G_2$ vs right subspace")
+    decade_ticks(axes[0], np.r_[dist1, dist2], "y")
+    axes[0].set(xlabel="iteration t", ylabel="sin-theta distance",
+                title=r"distance to SVD$_r(S(\beta_t))$")
+    axes[0].legend(loc="upper right")
     k = min(r + 4, spectra.shape[1])
     for j in range(k):
         axes[1].plot(t, spectra[:, j], color="C0" if j < r else "0.6", lw=1.4 if j < r else 1.0)
@@ -107,7 +118,9 @@ def gradient_path_figure(weights, sigma, r: int, path, dist, *, t: int, n_iter: 
     heatmap(axes["w"], weights, cmap="magma", vmin=0, vmax=1, title=rf"$\tau\beta_t$, t = {t}")
     spectrum_bars(axes["s"], sigma, r, title=r"singular values of $S(\beta_t)$")
     axes["d"].plot(path, dist, "o-", ms=3)
-    axes["d"].set(xlim=(0, n_iter), ylim=(1e-7, 3), xlabel="iteration", ylabel="sin-theta",
+    axes["d"].set(xlim=(0, n_iter), xlabel="iteration", ylabel="sin-theta",
                   title=f"distance to SVD (GD stops at {n_iter})")
-    display.log_ticks(axes["d"], "y", minor=False)             # eight decades: the powers of ten suffice
+    # fixed limits, so frames compare; every decade from 1e-8 to 10 labelled
+    display.log_ticks(axes["d"], "y", [1e-8, 1e-6, 1e-4, 1e-2, 1], minor=False)
+    axes["d"].set_ylim(1e-8, 10)
     return fig
