@@ -80,8 +80,12 @@ VIEWPORT_HEIGHT = {DESKTOP: 900, PHONE: 844}
 TOLERANCE_PX = 1               # sub-pixel rounding of widths
 MIN_TEXT_PX = 8                # smallest figure text a phone reader can read
 CHAPTER_PAGE = re.compile(r"book/\d\d_[^/]+\.html$")
-PROJECT_NOTES = re.compile(r"tests/|test_\w+\.py|MMCL_SCALE|benchmarks/|experiments/|\.ipynb\b|"
-                           r"chapters_\d_\d|_experiment\b|not rerun by the book build|\bglue")
+HELPER_MODULES = ("chapters_1_3", "chapters_4_5", "unpaired_experiment", "real_data_experiment",
+                  "relatives_experiment", "filtering_experiment", "loss_figures",
+                  "recovery_figures", "unpaired_figures")
+PROJECT_NOTES = re.compile(r"tests/|test_\w+\.py|MMCL_SCALE|benchmarks/|experiments/|mmcl_lib\.book|"
+                           r"\bbook/\w+\.ipynb|not rerun by the book build|\bglue|"
+                           + "|".join(rf"\b{m}\b" for m in HELPER_MODULES))
 
 
 def _unavailable(reason: str):
