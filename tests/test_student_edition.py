@@ -124,7 +124,11 @@ def test_chapter_edition(path):
     text = nbformat.writes(res.notebook)
     assert "solution-start" not in text and "solution-end" not in text
     student_cells = "\n".join(c.source for c in res.notebook.cells)
-    left = [l for l in solution_texts(original) if l in student_cells]
+    # a solution line may also stand elsewhere (an exercise repeats a formula): it is left if the
+    # student edition holds it as often as the whole original does
+    original_cells = "\n".join(c.source for c in original.cells)
+    left = [l for l in solution_texts(original)
+            if student_cells.count(l) >= original_cells.count(l) > 0]
     assert not left, f"solution text left in the student edition: {left[:3]}"
     tagged = sum("solution" in ms.tags(c) for c in original.cells)
     assert sum("stub" in ms.tags(c) for c in res.notebook.cells) == tagged
