@@ -12,7 +12,7 @@ import pytest
 
 from PIL import Image
 
-from mmcl_lib.book import chapters_4_5, display, explorer, files, progress, sweep, unpaired_experiment
+from mmcl_lib.book import detection_experiment, display, explorer, files, progress, sweep, unpaired_experiment
 from mmcl_lib.book.unpaired_experiment import (Interrupted, combine_units, markdown_table, report_files,
                                                reproduce, run_seed, run_unit, summarise)
 
@@ -195,11 +195,11 @@ def test_precompute_evaluates_each_setting_once_keyed_in_parameter_order():
 
 def test_matching_demo_run_is_reproducible_and_its_figure_shows_its_numbers():
     kw = dict(n_test=100, d1=12, d2=11)
-    run = chapters_4_5.matching_demo_run(60, 80, 0.3, 3, **kw)
-    assert run == chapters_4_5.matching_demo_run(60, 80, 0.3, 3, **kw)
-    assert run != chapters_4_5.matching_demo_run(60, 80, 1.0, 3, **kw)
+    run = detection_experiment.matching_demo_run(60, 80, 0.3, 3, **kw)
+    assert run == detection_experiment.matching_demo_run(60, 80, 0.3, 3, **kw)
+    assert run != detection_experiment.matching_demo_run(60, 80, 1.0, 3, **kw)
     assert len(run["accuracies"]) == 3 and len(run["evaluations"]) == 2 and run["n_test"] == 100
-    fig = chapters_4_5.matching_demo_figure(run)
+    fig = detection_experiment.matching_demo_figure(run)
     bars, rounds = fig.axes
     np.testing.assert_allclose([p.get_height() for p in bars.patches], run["accuracies"])
     np.testing.assert_allclose(rounds.lines[0].get_ydata(), [p for p, _ in run["evaluations"]])

@@ -11,7 +11,7 @@ import pytest
 from matplotlib.colors import to_hex, to_rgb
 
 from mmcl_lib import baselines, data
-from mmcl_lib.book import chapters_4_5, display, style, sweep
+from mmcl_lib.book import robustness_experiment, display, style, sweep
 from mmcl_lib.book import recovery_figures as rf
 
 
@@ -156,7 +156,7 @@ def _chapter4_errors(rng, **_):
 def test_correlated_noise_figure_tells_mmcl_settings_apart_by_mmcl_shades():
     broken = sweep.sweep(_chapter4_errors, {"corr": [0.0, 0.05, 0.1], "n": [1000, 4000]}, 2)
     pop = sweep.sweep(_chapter4_errors, {"corr": [0.0, 0.05, 0.1]}, 2)
-    fig = chapters_4_5.plot_correlated_noise([1000, 4000], [0.0, 0.05, 0.1], broken, pop, 0.5, 20)
+    fig = robustness_experiment.plot_correlated_noise([1000, 4000], [0.0, 0.05, 0.1], broken, pop, 0.5, 20)
     _check_readable(fig)
     ax = fig.axes[0]
     mmcl = [l for l in ax.get_lines() if l.get_label().startswith("MMCL")]
@@ -173,10 +173,10 @@ def test_chapter4_method_curves_use_the_house_looks():
     grid = {"d": [20], "n": [1000, 4000], "eta": [1.0, 0.5, 0.25]}
     cmp = sweep.sweep(_chapter4_errors, grid, 2)
     eta_star = np.array([[0.6, 0.4]])
-    fig = chapters_4_5.plot_crossover(grid["eta"], cmp, grid["n"], grid["d"], eta_star, 0, 1.6)
+    fig = robustness_experiment.plot_crossover(grid["eta"], cmp, grid["n"], grid["d"], eta_star, 0, 1.6)
     _check_readable(fig)
     for ax in fig.axes[:2]:
-        for key in chapters_4_5.CH4_METHODS:
+        for key in robustness_experiment.CH4_METHODS:
             look = style.METHODS[key]
             (line,) = [l for l in ax.get_lines() if l.get_label() == look.label]
             assert to_hex(line.get_color()) == to_hex(look.color)
@@ -184,4 +184,3 @@ def test_chapter4_method_curves_use_the_house_looks():
     method_colours = {to_hex(look.color) for look in style.METHODS.values()}
     for line in fig.axes[-1].get_lines():            # eta* against n: no method's colour
         assert to_hex(line.get_color()) not in method_colours or line.get_color() == "#000000"
-    assert chapters_4_5.METHOD_STYLE["mmcl"] == ("MMCL", style.METHODS["mmcl"].color)

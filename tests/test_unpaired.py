@@ -276,7 +276,7 @@ def test_top_n_rule_on_cosines_needs_less_signal_than_on_inner_products():
     # the authors' similarity: at the paper's r = 10 over a whole set of N = 500, the top-N rule on
     # inner products gets most detections wrong (r < 2 log N = 12.4), on cosines most right; with
     # the inner product the precision nears one only around r = 8 log N
-    from mmcl_lib.book.chapters_4_5 import oracle_scores     # the scores of the chapter's figure
+    from mmcl_lib.book.detection_experiment import oracle_scores     # the scores of the chapter's figure
 
     def precision(r, N, similarity, seeds=(0, 1)):
         return np.mean([pair_scores(*detect_top(S, N), partner)[0]

@@ -7,7 +7,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from mmcl_lib.book import chapters_4_5, display, style, unpaired_experiment, unpaired_figures
+from mmcl_lib.book import detection_experiment, display, style, unpaired_experiment, unpaired_figures
 from mmcl_lib.book.unpaired_figures import bar_labels, method_look
 
 
@@ -80,17 +80,17 @@ def test_chapter_5_figures_use_house_text_sizes():
     display.use_house_style()
     det = {"N": [100, 300], "x": np.array([[1.0, 2.0], [1.0, 2.0]]), "top": np.full((2, 2), 0.4),
            "top_cosine": np.full((2, 2), 0.8), "match": np.ones((2, 2))}
-    figs = [chapters_4_5.plot_detection(det),
-            chapters_4_5.plot_phase2_run([0.8, 0.9], {"a": 0.4, "b": 0.6, "c": 0.6, "d": 0.62}),
-            chapters_4_5.plot_oracle_pairing(300, [500, 1000], 0.3, np.array([0.2, 0.15])),
-            chapters_4_5.matching_demo_figure({"accuracies": [0.1, 0.2, 0.3],
+    figs = [detection_experiment.plot_detection(det),
+            detection_experiment.plot_phase2_run([0.8, 0.9], {"a": 0.4, "b": 0.6, "c": 0.6, "d": 0.62}),
+            detection_experiment.plot_oracle_pairing(300, [500, 1000], 0.3, np.array([0.2, 0.15])),
+            detection_experiment.matching_demo_figure({"accuracies": [0.1, 0.2, 0.3],
                                                "evaluations": [(0.5, 0.4), (0.6, 0.5)],
                                                "n_test": 100})]
     for fig in figs:
         assert style.smallest_text_px(fig) * 72 / fig.dpi >= style.MIN_FONT_PT
         plt.close(fig)
     # the detection figure's legends: one for the detectors, one for the set sizes
-    fig = chapters_4_5.plot_detection(det)
+    fig = detection_experiment.plot_detection(det)
     titles = [leg.get_title().get_text() for leg in fig.legends]
     assert titles == ["detector", "set size"]
     assert [t.get_text() for t in fig.legends[1].get_texts()] == ["N = 100", "N = 300"]

@@ -9,9 +9,13 @@ imports this subpackage):
 - ``sweep``: seeded parameter sweeps and the fits the chapters draw from them;
 - ``progress`` and ``files``: progress bars that stay silent unless asked for, and atomic writes
   for every results file;
-- ``chapters_1_3`` and ``chapters_4_5``: the figures and experiment set-ups of Chapters 1-5;
+- ``training_figures`` and ``loss_figures``: the figures of Part I (a training run, the setting, the
+  temperature, the weights); ``recovery_figures``: Chapter 3's figures and the looks of settings;
+- ``robustness_experiment``: Chapter 4's set-ups and figures (wrong pairs, the baselines);
+- ``detection_experiment`` and ``unpaired_figures``: Chapter 5's demonstrations and figures;
 - ``unpaired_experiment``: the resumable driver of the paper's Section 5.1 experiment (Chapter 5
   and ``experiments/reproduce_unpaired.py``);
 - ``real_data_experiment``: Chapter 6's experiments (Sections 5.2 and 5.3 on the multi-view digits);
-- ``relatives_experiment``: Chapter 7's comparison with PLS-SVD and the CCA family.
+- ``relatives_experiment``: Chapter 7's comparison with PLS-SVD and the CCA family;
+- ``filtering_experiment``: Chapter 8's measurements of teacher filtering.
 """

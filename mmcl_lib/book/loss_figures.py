@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from . import display
-from .chapters_1_3 import heatmap
+from .training_figures import heatmap
 
 __all__ = ["decade_ticks", "row_softmax", "setting_figure", "temperature_frame",
            "weight_scatter_panels"]

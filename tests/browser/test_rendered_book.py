@@ -80,7 +80,8 @@ VIEWPORT_HEIGHT = {DESKTOP: 900, PHONE: 844}
 TOLERANCE_PX = 1               # sub-pixel rounding of widths
 MIN_TEXT_PX = 8                # smallest figure text a phone reader can read
 CHAPTER_PAGE = re.compile(r"book/\d\d_[^/]+\.html$")
-HELPER_MODULES = ("chapters_1_3", "chapters_4_5", "unpaired_experiment", "real_data_experiment",
+HELPER_MODULES = ("training_figures", "robustness_experiment", "detection_experiment",
+                  "unpaired_experiment", "real_data_experiment",
                   "relatives_experiment", "filtering_experiment", "loss_figures",
                   "recovery_figures", "unpaired_figures")
 PROJECT_NOTES = re.compile(r"tests/|test_\w+\.py|MMCL_SCALE|benchmarks/|experiments/|mmcl_lib\.book|"

@@ -1,4 +1,4 @@
-"""Figures and small bookkeeping helpers of Chapters 1-3 of the book.
+"""Figures of a training run, for Part I (Chapters 1 and 2).
 
 Only presentation lives here (heat maps of similarity and weight matrices, the panels of the
 chapters' figures) plus one piece of bookkeeping about solver histories (:func:`stop_index`).
