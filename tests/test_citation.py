@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -55,4 +56,11 @@ def test_cffconvert_validates():
         pytest.skip("cffconvert is not installed (see tools/requirements-citation.txt)")
     out = subprocess.run([cffconvert, "--validate", "-i", str(ROOT / "CITATION.cff")],
                          capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_colab_cells_install_the_tagged_version():
+    """Each chapter's Colab cell installs the release tag v<version>, not the moving main."""
+    out = subprocess.run([sys.executable, str(ROOT / "tools" / "set_colab_version.py"),
+                          "--check", "--tag", f"v{VERSION}"], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
