@@ -56,7 +56,7 @@ def test_decade_ticks_label_the_smallest_value():
     fig, ax = plt.subplots()
     values = np.array([3e-15, 1e-6, 0.5])
     ax.plot(values)
-    lf.decade_ticks(ax, values, "y")
+    display.decade_ticks(ax, values, "y")
     ticks = ax.get_yticks()
     assert ticks.min() <= values.min() and ticks.max() >= values.max()
     assert len(ticks) <= 6
@@ -68,7 +68,7 @@ def test_decade_ticks_label_the_smallest_value():
 def test_decade_ticks_rejects_no_positive_values():
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="positive"):
-        lf.decade_ticks(ax, [0.0, -1.0])
+        display.decade_ticks(ax, [0.0, -1.0])
 
 
 def test_setting_figure_is_phone_readable_and_two_panels():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from .. import _validation as check
 from ..data import LatentFactorModel
@@ -128,7 +129,6 @@ def plot_detection(det: dict):
     One marker and line style per detector, one colour per N; two legends below the axes, one
     for the detectors (in black) and one for the set sizes, so no entry mixes the two.
     """
-    from matplotlib.lines import Line2D
 
     fig, ax = display.subplots(height=5.0)
     for a, N in enumerate(det["N"]):

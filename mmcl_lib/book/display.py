@@ -48,6 +48,7 @@ __all__ = [
     "HTMLTable",
     "band",
     "html_table",
+    "decade_ticks",
     "integer_ticks",
     "line_with_band",
     "log_ticks",
@@ -453,3 +454,26 @@ def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], *, caption:
             '<table class="mmcl-table" style="border-collapse:collapse;margin:0.5em 0">'
             f"{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
     return HTMLTable(text, header, cells)
+
+
+def decade_ticks(ax, values, axis: str = "y", *, max_labels: int = 6) -> None:
+    """Log scale on ``axis`` with a labelled power of ten at or below the smallest positive value
+    and at or above the largest, and at most ``max_labels`` labels in between (every k-th decade).
+
+    Unlike an automatic locator it always labels the bottom of the data, however many decades
+    the data span (Chapter 2: weights and distances that reach 1e-15). Sets the limits to the
+    outer labelled decades. Raises ``ValueError`` if ``values`` holds no positive finite number.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        raise ValueError("decade_ticks: values must contain a positive finite number")
+    if max_labels < 2:
+        raise ValueError(f"decade_ticks: max_labels must be at least 2, got {max_labels!r}")
+    lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
+    hi = max(hi, lo + 1)
+    step = max(1, math.ceil((hi - lo) / (max_labels - 1)))
+    lo = hi - step * math.ceil((hi - lo) / step)      # the bottom label is a multiple of step below hi
+    ticks = [10.0 ** e for e in range(lo, hi + 1, step)]
+    log_ticks(ax, axis, ticks, minor=False)
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(ticks[0], ticks[-1])

@@ -18,7 +18,7 @@ from matplotlib.patches import FancyArrowPatch, Rectangle
 from . import display
 from .training_figures import heatmap
 
-__all__ = ["decade_ticks", "row_softmax", "setting_figure", "temperature_frame",
+__all__ = ["row_softmax", "setting_figure", "temperature_frame",
            "weight_scatter_panels"]
 
 _X_COLOUR, _Y_COLOUR = "#0072B2", "#D55E00"
@@ -116,29 +116,6 @@ def temperature_frame(sims, tau: float, *, title: str = ""):
     return fig
 
 
-def decade_ticks(ax, values, axis: str = "y", *, max_labels: int = 6) -> None:
-    """Log scale on ``axis`` with a labelled power of ten at or below the smallest positive value
-    and at or above the largest, and at most ``max_labels`` labels in between (every k-th decade).
-
-    Unlike an automatic locator it always labels the bottom of the data, however many decades
-    the data span (Chapter 2: weights and distances that reach 1e-15). Sets the limits to the
-    outer labelled decades. Raises ``ValueError`` if ``values`` holds no positive finite number.
-    """
-    v = np.asarray(values, dtype=float).ravel()
-    v = v[np.isfinite(v) & (v > 0)]
-    if v.size == 0:
-        raise ValueError("decade_ticks: values must contain a positive finite number")
-    if max_labels < 2:
-        raise ValueError(f"decade_ticks: max_labels must be at least 2, got {max_labels!r}")
-    lo, hi = math.floor(math.log10(v.min())), math.ceil(math.log10(v.max()))
-    hi = max(hi, lo + 1)
-    step = max(1, math.ceil((hi - lo) / (max_labels - 1)))
-    lo = hi - step * math.ceil((hi - lo) / step)      # the bottom label is a multiple of step below hi
-    ticks = [10.0 ** e for e in range(lo, hi + 1, step)]
-    display.log_ticks(ax, axis, ticks, minor=False)
-    (ax.set_ylim if axis == "y" else ax.set_xlim)(ticks[0], ticks[-1])
-
-
 def weight_scatter_panels(axes, scatter: Mapping[float, tuple[Sequence[float], Sequence[float]]]):
     """One panel per temperature (Chapter 2, ``fig-ch2-weights``): the weight ``tau * beta_ij``
     of every negative against its margin ``s_ij - s_ii``, on shared log axes whose labels reach
@@ -149,5 +126,5 @@ def weight_scatter_panels(axes, scatter: Mapping[float, tuple[Sequence[float], S
     for ax, (tau, (margin, weight)) in zip(axes, scatter.items()):
         ax.scatter(margin, weight, s=3, alpha=0.25, color="0.2", rasterized=True)
         ax.set(title=rf"$\tau$ = {tau:g}", xlabel=r"margin $s_{ij} - s_{ii}$")
-        decade_ticks(ax, every, "y")
+        display.decade_ticks(ax, every, "y")
     axes[0].set_ylabel(r"weight $\tau\beta_{ij}$")

@@ -17,6 +17,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
 __all__ = ["METHODS", "MIN_FONT_PT", "Look", "look", "smallest_text_px", "png",
            "install_png_formatter"]
 
@@ -102,9 +105,8 @@ def install_png_formatter() -> None:
     cell that creates the first figure; so the formatter is installed now and again before every
     cell runs.
     """
-    try:
+    try:  # IPython is there in a notebook kernel, not necessarily elsewhere
         from IPython import get_ipython
-        from matplotlib.figure import Figure
     except ImportError:
         return
     shell = get_ipython()
@@ -113,8 +115,6 @@ def install_png_formatter() -> None:
 
     def install(*_):
         shell.display_formatter.formatters["image/png"].for_type(Figure, png)
-
-    import matplotlib.pyplot as plt
 
     plt.close(plt.figure())     # starts the backend now, if it has not started yet
     install()

@@ -71,9 +71,8 @@ def history_panels(axes, runs: dict, *, loss_label: str = "loss"):
         axes[1].plot(np.arange(len(fit.history.loss)), fit.history.loss, ls=style, label=label)
     axes[0].set(xlabel="iteration", ylabel=r"$\|G_1^\top G_2\|_F$", title="size of the encoders")
     axes[1].set(xlabel="iteration", ylabel=loss_label, title="loss")
-    from .loss_figures import decade_ticks   # late import: loss_figures imports this module
 
-    decade_ticks(axes[1], np.concatenate([fit.history.loss for fit in runs.values()]), "y")
+    display.decade_ticks(axes[1], np.concatenate([fit.history.loss for fit in runs.values()]), "y")
     axes[0].legend(loc="upper right")
 
 
@@ -84,13 +83,12 @@ def alignment_panels(axes, t, dist1, dist2, spectra, r: int):
     The two distances nearly coincide: the left subspace is a line, the right one open markers
     on it, so both stay visible. The log axis is labelled down to the smallest distance.
     """
-    from .loss_figures import decade_ticks   # late import: loss_figures imports this module
 
     axes[0].plot(t, dist1, color="C0", label=r"$G_1$ vs left subspace")
     every = max(1, len(t) // 12)
     axes[0].plot(t[::every], dist2[::every], "o", mfc="none", color="C1", ms=6,
                  label=r"$G_2$ vs right subspace")
-    decade_ticks(axes[0], np.r_[dist1, dist2], "y")
+    display.decade_ticks(axes[0], np.r_[dist1, dist2], "y")
     axes[0].set(xlabel="iteration t", ylabel="sin-theta distance",
                 title=r"distance to SVD$_r(S(\beta_t))$")
     axes[0].legend(loc="upper right")
