@@ -7,10 +7,12 @@ Writes experiments/results/unpaired_table.md, unpaired.png and unpaired_runs.jso
 and prints the table. Settings (the paper's Section 5.1): d1 = 40, d2 = 39, r = 10, noise std 0.3,
 n = 300 pairs, 10000 test pairs, cosine similarity, tau = 1, AdamW lr 2e-3, batch 50, 100 + 100 epochs.
 
-The work is cut into units (per seed: one shared unit, then one per N) that run in parallel
-processes (--jobs, default 2). Each finished unit is stored at once under OUT/.units/<settings key>/,
-so Ctrl-C loses at most the units in progress: rerunning the same command runs only the missing
-ones, and --fresh starts over. A progress bar shows on a terminal (--progress / --no-progress).
+The work is cut into units (per seed: one shared unit, then one per N) that joblib.Parallel runs in
+parallel processes (--jobs, default 2). Each finished unit is cached at once by joblib.Memory under
+OUT/.units/ (keyed by its arguments and the library's code), so Ctrl-C loses at most the units in
+progress: rerunning the same command runs only the missing ones, and --fresh recomputes them all.
+A progress bar shows on a terminal (--progress / --no-progress). To run the units on a Dask or Ray
+cluster, wrap main() in joblib.parallel_config(backend="dask") (see experiments/README.md).
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, default=5, help="number of seeds (0, 1, ...), default 5")
     parser.add_argument("--grid", choices=sorted(GRIDS), default="full", help="values of N")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes, default 2")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder (its .units/ holds the units)")
-    parser.add_argument("--fresh", action="store_true", help="discard the stored units of these settings")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="output folder (its .units/ is the joblib cache of the units)")
+    parser.add_argument("--fresh", action="store_true", help="recompute every unit of these settings (overwriting the cached ones)")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                         help="progress bar (default: only when stderr is a terminal)")
     args = parser.parse_args(argv)
@@ -70,8 +72,8 @@ def main(argv=None) -> int:
         return 130
     print(markdown_table(summarise(rep.runs)))
     print(f"command: {command}\n{rep.computed} units run now, {rep.reused} reused; this call "
-          f"{time.perf_counter() - start:.1f} s; all calls together {rep.timing['wall_time_s']:.1f} s of wall "
-          f"time, {rep.timing['cpu_time_s']:.1f} s of CPU time in the units; results in {args.out}")
+          f"{time.perf_counter() - start:.1f} s; the units took {rep.timing['unit_wall_time_s']:.1f} s of wall "
+          f"time and {rep.timing['cpu_time_s']:.1f} s of CPU time; results in {args.out}")
     return 0
 
 

@@ -25,9 +25,10 @@ house look, :func:`mmcl_lib.book.unpaired_figures.method_look`) turn a list of r
 table and figure that ``experiments/reproduce_unpaired.py`` records and the chapter shows.
 
 The full run is long, so :func:`reproduce` cuts it into independent units (:func:`run_unit`: per
-seed a shared unit and one per N), stores each as it finishes under a key of all settings, skips
-stored units when rerun, survives Ctrl-C, and gives exactly the numbers of :func:`run_seed`;
-:func:`write_report` writes the table, JSON and figure atomically.
+seed a shared unit and one per N), runs them with ``joblib.Parallel`` and caches each with
+``joblib.Memory`` (keyed by its arguments and the code), so a rerun after Ctrl-C computes only the
+missing units and gives exactly the numbers of :func:`run_seed`; :func:`write_report` writes the
+table, JSON and figure atomically.
 """
 
 from __future__ import annotations
@@ -36,15 +37,13 @@ import copy
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import platform
-import shutil
-import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import joblib
 import numpy as np
 import matplotlib.pyplot as plt
 
@@ -353,16 +352,12 @@ def plot_unpaired_summary(summary: dict, *, title: str | None = None):
     return fig
 
 
-# --- the resumable full run (experiments/reproduce_unpaired.py) ----------------------------------
-
-UNIT_FORMAT = 1
-"""Version of the stored unit files; part of the settings key, so a change of format never mixes."""
-
+# --- the resumable full run (experiments/reproduce_unpaired.py), on joblib ------------------------
 
 class Interrupted(KeyboardInterrupt):
     """Ctrl-C (or SIGTERM in the script) during :func:`reproduce`; the finished units are stored.
 
-    ``done`` and ``total`` count the units, ``folder`` is where they are.
+    ``done`` and ``total`` count the units, ``folder`` is the joblib cache that holds them.
     """
 
     def __init__(self, done: int, total: int, folder: Path):
@@ -374,9 +369,8 @@ class Interrupted(KeyboardInterrupt):
 class Reproduction:
     """What :func:`reproduce` returns: the runs (as :func:`run_seed` would give them) and how they were made.
 
-    ``computed`` and ``reused`` count the units this call ran and the ones it found stored;
-    ``timing`` sums the wall time of every call that ran units (``invocations``) and the CPU time
-    of the stored units.
+    ``computed`` and ``reused`` count the units this call ran and the ones it found in the cache;
+    ``timing`` holds this call's wall time and the wall and CPU time of every unit (stored with it).
     """
 
     runs: list[dict]
@@ -391,39 +385,20 @@ class Reproduction:
 
 
 def code_digest() -> str:
-    """SHA-256 of the core library's source and this module: a cached unit never outlives its code."""
+    """SHA-256 of the core library's source, this module and NumPy's version.
+
+    Passed to every cached unit as an argument, so a stored unit never outlives the code or the
+    NumPy that made it (joblib itself only watches the cached function's own source).
+    """
     root = Path(__file__).resolve().parents[1]
-    files = sorted(root.glob("*.py")) + [Path(__file__).resolve()]
-    digest = hashlib.sha256()
-    for path in files:
+    digest = hashlib.sha256(np.__version__.encode() + b"\0")
+    for path in sorted(root.glob("*.py")) + [Path(__file__).resolve()]:
         digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
-def settings_key(Ns, methods=METHODS, **settings) -> tuple[str, dict]:
-    """The key of a run's stored units: a SHA-256 over every setting, the grid of N, the methods,
-    the library's code (:func:`code_digest`), NumPy's version and the unit format.
-
-    Seeds are not part of the key (a unit file names its seed), so adding seeds reuses the
-    finished ones. Returns ``(hex digest, the keyed content)``.
-    """
-    full = dict(PAPER, rounds=3, threshold=0.8)
-    unknown = set(settings) - set(full)
-    if unknown:
-        raise ValueError(f"settings must be among {sorted(full)}, got {sorted(unknown)}")
-    full.update(settings)
-    content = {"settings": full, "Ns": [int(N) for N in Ns], "methods": list(_check_methods(methods)),
-               "code": code_digest(), "numpy": np.__version__, "unit_format": UNIT_FORMAT}
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest(), content
-
-
-def _unit_name(seed: int, N: int | None) -> str:
-    return f"seed{seed}_shared.json" if N is None else f"seed{seed}_N{N}.json"
-
-
-def _timed_unit(task: tuple) -> dict:
-    """Run one unit (in a worker process or in-process) and attach its wall and CPU seconds."""
-    seed, N, Ns, methods, settings = task
+def _unit(seed: int, N: int | None, Ns: list, methods: tuple, settings: dict, code: str) -> dict:
+    """One unit (:func:`run_unit`) with its wall and CPU seconds; ``code`` is only part of the cache key."""
     wall, cpu = time.perf_counter(), time.process_time()
     unit = run_unit(seed, N, Ns, methods=methods, **settings)
     unit["seconds"] = time.perf_counter() - wall
@@ -431,37 +406,30 @@ def _timed_unit(task: tuple) -> dict:
     return unit
 
 
-def _worker_init() -> None:
-    # Ctrl-C reaches the whole process group: only the parent handles it (and ends the workers)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _read_unit(path: Path) -> dict | None:
-    try:
-        unit = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return unit if isinstance(unit, dict) and {"seed", "N", "accuracy", "detection"} <= set(unit) else None
+def _recompute(cached, *args) -> dict:
+    return cached.call(*args)[0]     # run and overwrite the stored result (--fresh)
 
 
 def reproduce(seeds, Ns, cache, *, jobs: int = 1, fresh: bool = False, progress: bool | None = None,
               methods=METHODS, **settings) -> Reproduction:
-    """Run the Section 5.1 experiment unit by unit, storing each finished unit, skipping stored ones.
+    """Run the Section 5.1 experiment unit by unit with joblib, caching each unit, reusing cached ones.
 
     Parameters
     ----------
     seeds, Ns : the seeds and the grid of N (as for :func:`run_seed`).
-    cache : folder for the units; they go to ``cache/<first 16 hex digits of settings_key>/``, one
-        small JSON file per unit (the seed's shared unit and one per N, see :func:`run_unit`), each
-        written atomically as soon as it finishes. A second call with the same settings runs only
-        the missing units; other settings get another folder, so results never mix.
-    jobs : worker processes (1: in this process).
-    fresh : delete this setting's stored units first.
+    cache : folder of a ``joblib.Memory``; each unit (the seed's shared unit and one per N, see
+        :func:`run_unit`) is stored there as soon as it finishes, keyed by its arguments (seed, N,
+        the grid, the methods, every setting) and the code (:func:`code_digest`). joblib writes
+        each result to a temporary file and renames it. A second call runs only the missing units;
+        other settings or edited code get other keys, so results never mix.
+    jobs : parallel workers, ``joblib.Parallel(n_jobs=jobs)``; 1 runs in this process. The backend
+        is joblib's default (loky processes) unless the caller sets one with
+        ``joblib.parallel_config(backend=...)`` (for example ``"dask"`` or ``"ray"`` on a cluster).
+    fresh : recompute every unit of these settings (overwriting the stored ones).
     progress : a ``tqdm.auto`` bar over the units (True / False; None: only at ``MMCL_SCALE=paper``).
     methods, settings : as for :func:`run_seed`.
 
-    On Ctrl-C the workers are ended, the finished units stay stored, and :class:`Interrupted`
+    On Ctrl-C the workers are ended, the finished units stay cached, and :class:`Interrupted`
     (a ``KeyboardInterrupt``) is raised. The runs are the same numbers :func:`run_seed` gives,
     whatever the interruptions, the number of jobs and the order in which units finish.
     """
@@ -471,71 +439,42 @@ def reproduce(seeds, Ns, cache, *, jobs: int = 1, fresh: bool = False, progress:
         raise ValueError("seeds and Ns must be non-empty lists of distinct values")
     jobs = check.integer(jobs, "jobs")
     methods = _check_methods(methods)
-    key, content = settings_key(Ns, methods, **settings)
-    folder = Path(cache) / key[:16]
-    if fresh and folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_atomic(folder / "settings.json", json.dumps(content, indent=1) + "\n")
-
-    all_units = [(seed, N) for seed in seeds for N in [None, *Ns]]
-    found = {}
-    for seed, N in all_units:
-        unit = _read_unit(folder / _unit_name(seed, N))
-        if unit is not None:
-            found[seed, N] = unit
-    todo = [(seed, N, Ns, methods, content["settings"]) for seed, N in all_units if (seed, N) not in found]
+    full = dict(PAPER, rounds=3, threshold=0.8)
+    unknown = set(settings) - set(full)
+    if unknown:
+        raise ValueError(f"settings must be among {sorted(full)}, got {sorted(unknown)}")
+    full.update(settings)
+    folder = Path(cache)
+    cached = joblib.Memory(folder, verbose=0).cache(_unit)
+    code = code_digest()
+    args = {(seed, N): (seed, N, Ns, methods, full, code) for seed in seeds for N in [None, *Ns]}
+    found = {} if fresh else {u: cached(*a) for u, a in args.items() if cached.check_call_in_cache(*a)}
     reused = len(found)
-
-    def store(unit: dict) -> None:
-        write_atomic(folder / _unit_name(unit["seed"], unit["N"]), json.dumps(unit) + "\n")
-        found[unit["seed"], unit["N"]] = unit
-        shown.set_postfix(seed=unit["seed"], N="shared" if unit["N"] is None else unit["N"], refresh=False)
-        shown.update()
-
-    start, interrupted = time.perf_counter(), False
-    with _progress.bar(total=len(all_units), initial=reused, desc="Section 5.1 units", unit="unit",
+    todo = [u for u in args if u not in found]
+    tasks = (joblib.delayed(_recompute)(cached, *args[u]) if fresh else joblib.delayed(cached)(*args[u])
+             for u in todo)
+    start = time.perf_counter()
+    with _progress.bar(total=len(args), initial=reused, desc="Section 5.1 units", unit="unit",
                        progress=progress) as shown:
         try:
-            if todo and jobs == 1:
-                for task in todo:
-                    store(_timed_unit(task))
-            elif todo:
-                pool = multiprocessing.Pool(min(jobs, len(todo)), initializer=_worker_init)
-                try:
-                    for unit in pool.imap_unordered(_timed_unit, todo):
-                        store(unit)
-                    pool.close()
-                except BaseException:
-                    pool.terminate()
-                    raise
-                finally:
-                    pool.join()
+            if todo:
+                for unit in joblib.Parallel(n_jobs=min(jobs, len(todo)), return_as="generator_unordered")(tasks):
+                    found[unit["seed"], unit["N"]] = unit
+                    shown.set_postfix(seed=unit["seed"], N="shared" if unit["N"] is None else unit["N"],
+                                      refresh=False)
+                    shown.update()
         except KeyboardInterrupt:
-            interrupted = True
-        finally:
-            computed = len(found) - reused
-            if computed or interrupted:
-                log = folder / "invocations.json"
-                previous = json.loads(log.read_text()) if log.exists() else []
-                load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-                previous.append({"elapsed_s": time.perf_counter() - start, "units_computed": computed,
-                                 "jobs": jobs, "interrupted": interrupted, "cores": os.cpu_count(),
-                                 "load_average_end": load, "python": platform.python_version()})
-                write_atomic(log, json.dumps(previous, indent=1) + "\n")
-    if interrupted:
-        raise Interrupted(len(found), len(all_units), folder)
-
+            done = sum(cached.check_call_in_cache(*a) for a in args.values())
+            raise Interrupted(done, len(args), folder) from None
     runs = [combine_units(seed, Ns, [found[seed, N] for N in [None, *Ns]], methods) for seed in seeds]
-    log = folder / "invocations.json"
-    invocations = json.loads(log.read_text()) if log.exists() else []
-    units = [found[u] for u in all_units]
-    timing = {"wall_time_s": sum(i["elapsed_s"] for i in invocations),
+    units = [found[u] for u in args]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    timing = {"wall_time_s": time.perf_counter() - start,
               "cpu_time_s": sum(u.get("cpu_seconds", 0.0) for u in units),
               "unit_wall_time_s": sum(u.get("seconds", 0.0) for u in units),
-              "invocations": invocations}
-    return Reproduction(runs, seeds, Ns, content["settings"], methods, folder, len(found) - reused, reused,
-                        timing)
+              "units_computed": len(todo), "units_reused": reused, "jobs": jobs, "cores": os.cpu_count(),
+              "load_average_end": load, "python": platform.python_version(), "joblib": joblib.__version__}
+    return Reproduction(runs, seeds, Ns, full, methods, folder, len(todo), reused, timing)
 
 
 def report_files(rep: Reproduction, command: str) -> dict[str, str | bytes]:
