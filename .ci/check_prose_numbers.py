@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
+from mmcl_lib.book.quotes import EVAL_ROLE
+
 ROOT = Path(__file__).resolve().parents[1]
-EVAL = re.compile(r"\{eval\}`([^`]*)`")
 MARK = "MMCL-PROSE-NUMBERS "
 
 
@@ -31,7 +31,7 @@ def quoted_numbers(path: Path) -> dict[str, str]:
     """Execute ``path`` as the book build does; each inline expression with the text it shows."""
     nb = nbformat.read(path, as_version=4)
     expressions = sorted({e for c in nb.cells if c.cell_type == "markdown"
-                          for e in EVAL.findall(c.source)})
+                          for e in EVAL_ROLE.findall(c.source)})
     probe = f"import json\nprint({MARK!r} + json.dumps({{e: str(eval(e)) for e in {expressions!r}}}))"
     nb.cells.append(nbformat.v4.new_code_cell(probe))
     NotebookClient(nb, timeout=600, kernel_name="python3",

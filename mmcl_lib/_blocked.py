@@ -117,7 +117,7 @@ def clip_kernels(tau: float, eps: float, d: np.ndarray, dtype) -> list[BlockKern
     return [_ClipBlocks(tau, eps, d, spread), safe]
 
 
-def general_kernels(terms, d: np.ndarray, dtype) -> list[BlockKernel]:
+def general_kernels(terms, d: np.ndarray) -> list[BlockKernel]:
     """The kernel for any phi, psi (``terms`` has ``phi``, ``dphi``, ``psi``, ``dpsi``, ``eps``)."""
     return [_GeneralBlocks(terms, d)]
 

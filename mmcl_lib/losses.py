@@ -74,7 +74,7 @@ class _GeneralTerms:
 
     def block_kernels(self, d, dtype):
         """The engine's kernels for these terms (:mod:`mmcl_lib._blocked`)."""
-        return _blocked.general_kernels(self, d, dtype)
+        return _blocked.general_kernels(self, d)
 
 
 # --------------------------------------------------------------------------- CLIP: a two-sided softmax

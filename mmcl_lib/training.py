@@ -167,21 +167,17 @@ def minibatch_training(objective: BatchObjective, G1, G2, n_samples: int, *, rng
     """
     G1 = check.as_matrix(G1, "G1")
     G2 = check.as_matrix(G2, "G2", rows=G1.shape[0])
-    n_samples = check.integer(n_samples, "n_samples", low=1)
     rng = check.generator(rng)
     epochs = check.integer(epochs, "epochs", low=0)
-    batch_size = check.integer(batch_size, "batch_size", low=2)
     streams = check.integer(streams, "streams")
-    pieces = batch_slices(n_samples, batch_size, batch_order)
+    pieces = batch_slices(n_samples, batch_size, batch_order)   # checks n_samples, batch_size
     optimizer = AdamW() if optimizer is None else optimizer
-    if batch_order == "fixed":
-        fixed = np.stack([np.arange(n_samples)] + [rng.permutation(n_samples) for _ in range(streams - 1)])
+    fixed = (np.stack([np.arange(n_samples)] + [rng.permutation(n_samples) for _ in range(streams - 1)])
+             if batch_order == "fixed" else None)
     losses, evaluations = [], []
     for epoch in range(epochs):
-        if batch_order == "fixed":
-            orders = fixed
-        else:
-            orders = np.stack([rng.permutation(n_samples) for _ in range(streams)])
+        orders = (fixed if fixed is not None
+                  else np.stack([rng.permutation(n_samples) for _ in range(streams)]))
         values, infos = [], []
         for piece in pieces:
             batch = orders[:, piece]

@@ -16,6 +16,8 @@ import subprocess
 import nbformat
 import pytest
 
+from mmcl_lib.book.quotes import EVAL_ROLE
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "book").rglob("*.ipynb")
                    if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts
@@ -69,7 +71,6 @@ def test_notebook_is_clean(path):
             assert cell.get("execution_count") is None, f"{path.name}: cell {index} has a count"
 
 
-EVAL = re.compile(r"\{eval\}`([^`]*)`")
 PROSE_KEY = re.compile(r'prose\["[A-Za-z_][A-Za-z0-9_]*(:[^"]*)?"\]\Z')
 
 
@@ -79,7 +80,7 @@ def test_prose_quotes_numbers_through_eval(path):
     text = [source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
     glued = [t for t in text if "{glue" in t]
     assert not glued, f"{path.name}: glue roles left (use {{eval}}`prose[...]`): {glued[0][:80]!r}"
-    bad = [e for t in text for e in EVAL.findall(t) if not PROSE_KEY.match(e)]
+    bad = [e for t in text for e in EVAL_ROLE.findall(t) if not PROSE_KEY.match(e)]
     assert not bad, f"{path.name}: inline expressions not of the form prose[\"name:fmt\"]: {bad}"
     code = "".join(source(c) for c in nb["cells"] if c["cell_type"] == "code")
     assert "glue" not in code, f"{path.name}: code still glues numbers (use prose.add)"

@@ -60,8 +60,7 @@ def make_release(build: Path, out: Path, *, run_missing: bool = False) -> Path:
             subprocess.run(BUILT[name][1], cwd=ROOT, check=True)
         missing = [name for name, (rel, _) in BUILT.items() if not (build / rel).exists()]
     if missing:
-        commands = "; ".join(" ".join(BUILT[n][1][-2:] if BUILT[n][1][0] == sys.executable
-                                      else BUILT[n][1]).replace(sys.executable, "python")
+        commands = "; ".join(" ".join(BUILT[n][1]).replace(sys.executable, "python")
                              for n in missing)
         raise ValueError(f"missing in {build}: {', '.join(missing)} (make them with: {commands}, "
                          f"or pass --build)")

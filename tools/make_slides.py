@@ -37,10 +37,13 @@ import os
 import re
 import shutil
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
 import nbformat
+
+from mmcl_lib.book.quotes import EVAL_ROLE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_student import Directive, split_directives, tags  # noqa: E402
@@ -158,7 +161,7 @@ class Renderer:
             return "; ".join(self.bib.get(k.strip(), k.strip()) for k in target.split(","))
         if role == "math":
             return f"${content}$"
-        if role in ("eq",):
+        if role == "eq":
             return text or f"({target})"
         if role in ("ref", "prf:ref", "numref", "doc", "any"):
             if text:
@@ -167,9 +170,7 @@ class Renderer:
                 key = target[:-3] if target.endswith(".md") else target
                 return self.docs.get(key) or self.docs.get(Path(key).name) or key
             return self.labels.get(target, target.replace("-", " "))
-        if role in ("term", "abbr", "sub", "sup", "guilabel", "kbd", "code", "file", "samp"):
-            return text or content
-        return text or content  # any other role: its text
+        return text or content  # any other role (term, abbr, code, ...): its text
 
     def roles(self, text: str) -> str:
         return _ROLE.sub(self.role, text)
@@ -339,7 +340,6 @@ class Deck:
 # ---------------------------------------------------------------------------------------------
 # Running a chapter: code cells in order, {eval} roles evaluated where they stand
 
-_EVAL = re.compile(r"\{eval\}`(?P<expr>[^`]+)`")
 
 
 def _plain_text(outputs) -> str:
@@ -353,38 +353,29 @@ def _plain_text(outputs) -> str:
     raise RuntimeError("no value")
 
 
-def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600, log=print):
+def run_chapter(nb, *, cwd: Path, env: dict, timeout: int = 600):
     """Execute ``nb`` in place; returns ``{markdown cell index: evaluated source}``."""
     from nbclient import NotebookClient
 
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(cwd)}})
     evaluated = {}
-    old_env = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the kernel inherits this process's environment
-    try:
-        with client.setup_kernel():
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type == "code":
-                    client.execute_cell(cell, index)
-                    continue
-                if cell.cell_type != "markdown":
-                    continue
-                source = cell.source
-                if "{eval}" in source:
-                    def value(m):
-                        probe = nbformat.v4.new_code_cell(m.group("expr"))
-                        client.execute_cell(probe, index)
-                        nb.cells[index] = cell  # nbclient stores the executed cell at its index
-                        return _plain_text(probe.outputs).strip("'\"")
-                    source = _EVAL.sub(value, source)
-                evaluated[index] = source
-    finally:
-        for k, v in old_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with client.setup_kernel(env={**os.environ, **env}):   # the kernel's environment
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                client.execute_cell(cell, index)
+                continue
+            if cell.cell_type != "markdown":
+                continue
+            source = cell.source
+            if "{eval}" in source:
+                def value(m):
+                    probe = nbformat.v4.new_code_cell(m.group("expr"))
+                    client.execute_cell(probe, index)
+                    nb.cells[index] = cell  # nbclient stores the executed cell at its index
+                    return _plain_text(probe.outputs).strip("'\"")
+                source = EVAL_ROLE.sub(value, source)
+            evaluated[index] = source
     return evaluated
 
 
@@ -461,18 +452,10 @@ def slide_notebook(nb, evaluated: dict, renderer: Renderer):
 
 
 def _mathjax_dir() -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec("sphinx-mathjax-offline".replace("-", "_")) or None
-    candidates = []
-    if spec and spec.origin:
-        candidates.append(Path(spec.origin).parent / "static" / "mathjax")
-    import sysconfig
-
-    candidates.append(Path(sysconfig.get_paths()["purelib"]) / "sphinx-mathjax-offline" / "static" / "mathjax")
-    for c in candidates:
-        if (c / "tex-chtml.js").exists():
-            return c
+    """sphinx-mathjax-offline's MathJax 3 (a folder named with hyphens: not importable)."""
+    mathjax = Path(sysconfig.get_paths()["purelib"]) / "sphinx-mathjax-offline" / "static" / "mathjax"
+    if (mathjax / "tex-chtml.js").exists():
+        return mathjax
     raise FileNotFoundError("MathJax 3 from sphinx-mathjax-offline not found (pip install -r requirements.txt)")
 
 

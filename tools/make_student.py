@@ -169,8 +169,6 @@ def todo_lines(source: str) -> list[str]:
     for line in source.split("\n"):
         if line.lstrip().startswith("#"):
             lines.append(line.rstrip())
-        elif line.strip() and lines:
-            break
         elif line.strip():
             break
     return lines

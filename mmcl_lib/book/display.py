@@ -304,8 +304,10 @@ def line_with_band(ax, x, mean, lo, hi, *, label: str | None = None, color=None,
                    marker: str | None = "o", ls: str = "-", alpha: float = 0.2, **kwargs):
     """A line through ``mean`` with a shaded band from ``lo`` to ``hi``, in one colour.
 
-    ``**kwargs`` go to ``ax.plot``. Returns the ``Line2D`` of the mean.
+    ``**kwargs`` go to ``ax.plot`` (a ``linestyle`` among them, as in a
+    :func:`mmcl_lib.book.style.look`, takes the place of ``ls``). Returns the ``Line2D`` of the mean.
     """
+    ls = kwargs.pop("linestyle", ls)
     x, mean = np.asarray(x, dtype=float).ravel(), np.asarray(mean, dtype=float).ravel()
     if mean.shape != x.shape:
         raise ValueError(f"line_with_band: x and mean must have the same length, got {x.size}, {mean.size}")

@@ -275,7 +275,7 @@ def _static(plot, grid, start, words, *, dpi, description):
         fig = _draw(plot, dict(zip(names, combo)))
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-        smallest = min(smallest, style.smallest_text_px(fig) * dpi / fig.dpi)
+        smallest = min(smallest, style.smallest_text_px(fig, drawn=True) * dpi / fig.dpi)
         plt.close(fig)
         frames.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
     digest = hashlib.sha1("".join(frames).encode()).hexdigest()[:10]

@@ -24,7 +24,10 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-__all__ = ["Quoted", "Quotes"]
+__all__ = ["EVAL_ROLE", "Quoted", "Quotes"]
+
+EVAL_ROLE = re.compile(r"\{eval\}`(?P<expr>[^`]*)`")
+"""An inline ``{eval}`expression``` role of the Markdown; group ``expr`` is the expression."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

@@ -93,9 +93,7 @@ def _series(base: dict[str, Any], labels: list[str], spread: float) -> list[dict
 def look_band(ax, x, result, key: str, look: dict[str, Any], **kwargs):
     """:func:`mmcl_lib.book.display.sweep_band` drawn with a look (``style.look(...)`` or one
     of :func:`setting_looks`); ``kwargs`` (``index=``, ...) go to ``sweep_band``."""
-    look = dict(look)
-    ls = look.pop("linestyle", "-")
-    return display.sweep_band(ax, x, result, key, ls=ls, **look, **kwargs)
+    return display.sweep_band(ax, x, result, key, **look, **kwargs)
 
 
 def first_order_errors(n_values, *, d: int, r: int, sigma: float = 1.0,

@@ -131,8 +131,7 @@ def plot_crossover(cross_eta, cmp, n_grid, dim_grid, eta_star, i_d: int, random_
         ax.axis("off")
     ax = axes[-1]
     for i, look in enumerate(neutral_looks([f"d = {d}" for d in dim_grid])):
-        look = dict(look)
-        ax.plot(n_grid, eta_star[i], ls=look.pop("linestyle"), **look)
+        ax.plot(n_grid, eta_star[i], **look)
     display.log_ticks(ax, "x", n_grid)
     display.log_ticks(ax, "y")
     ax.set(xlabel="number of pairs n", ylabel=r"$\eta^*$", title=r"below $\eta^*$ unimodal CL wins")

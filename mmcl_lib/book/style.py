@@ -81,9 +81,14 @@ def look(method: str, **overrides: Any) -> dict[str, Any]:
     return {**METHODS[method].kwargs(), **overrides}
 
 
-def smallest_text_px(fig) -> float:
-    """Height in the PNG's pixels of the smallest visible text of ``fig`` (inf if none)."""
-    fig.draw_without_rendering()      # tick labels get their text when the figure is drawn
+def smallest_text_px(fig, *, drawn: bool = False) -> float:
+    """Height in the PNG's pixels of the smallest visible text of ``fig`` (inf if none).
+
+    Tick labels get their text when the figure is drawn, so a figure not yet drawn (``drawn``
+    false) is laid out first; after a ``savefig`` pass ``drawn=True`` to skip that.
+    """
+    if not drawn:
+        fig.draw_without_rendering()
     sizes = [t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize")
                                                     and hasattr(a, "get_text"))
              if t.get_visible() and t.get_text().strip()]

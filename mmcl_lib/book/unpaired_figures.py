@@ -11,7 +11,7 @@ recorded figure of ``experiments/`` draw every method as the rest of the book do
 - a ``<method>_reshuffled`` variant keeps the colour of ``<method>``, is dashed and marked
   with crosses, and says "reshuffled" in its label.
 
-:func:`legend_below` puts a legend under its axes in house-size text; :func:`bar_labels`
+:func:`bar_labels`
 writes each bar's value above (or beside) it.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 
 from . import style
 
-__all__ = ["STYLE_KEY", "VARIANT_SUFFIX", "method_look", "legend_below", "bar_labels"]
+__all__ = ["STYLE_KEY", "VARIANT_SUFFIX", "method_look", "bar_labels"]
 
 STYLE_KEY = {"oracle": "true_encoders"}
 """Experiment method names whose house look has another key in :data:`style.METHODS`."""
@@ -56,13 +56,6 @@ def method_look(method: str, **overrides: Any) -> dict[str, Any]:
         kw.update(label=f"{kw['label']}, reshuffled", marker="x", linestyle="--")
     kw.update(overrides)
     return kw
-
-
-def legend_below(ax, *, ncol: int = 1, **kwargs: Any):
-    """A legend under ``ax`` (outside the data), ``ncol`` columns, house font size."""
-    kwargs.setdefault("loc", "upper center")
-    kwargs.setdefault("bbox_to_anchor", (0.5, -0.2))
-    return ax.legend(ncol=ncol, **kwargs)
 
 
 def bar_labels(ax, values: Sequence[float], *, horizontal: bool = False, fmt: str = ".2f",

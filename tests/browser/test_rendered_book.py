@@ -55,12 +55,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import struct
-import zlib
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_DIR = Path(os.environ.get("BUILD_DIR", "_build/html"))
@@ -401,21 +400,6 @@ def _check_choices(page) -> list[str]:
     return problems
 
 
-def _png_text(path: Path) -> dict[str, str]:
-    """The tEXt chunks of a PNG file."""
-    data, chunks, at = path.read_bytes(), {}, 8
-    while at + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
-        if kind == b"tEXt":
-            key, _, value = data[at + 8:at + 8 + length].partition(b"\0")
-            chunks[key.decode("latin-1")] = value.decode("latin-1")
-        elif kind == b"zTXt":
-            key, _, rest = data[at + 8:at + 8 + length].partition(b"\0")
-            chunks[key.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
-        at += 12 + length
-    return chunks
-
-
 def _check_figures(page, path: Path, width: int) -> list[str]:
     """Alt text on every figure; at the phone width, figure text of at least MIN_TEXT_PX."""
     problems = []
@@ -429,7 +413,7 @@ def _check_figures(page, path: Path, width: int) -> list[str]:
         recorded = fig["recorded"]
         if recorded is None and not src.startswith("data:") and src.endswith(".png"):
             file = (path.parent / src).resolve()
-            recorded = _png_text(file).get("mmcl:smallest-text-px") if file.exists() else None
+            recorded = Image.open(file).text.get("mmcl:smallest-text-px") if file.exists() else None
         if recorded is None:
             if fig["inCell"] and src.endswith(".png"):
                 problems.append(f"figure {name[:80]} records no text size (draw it with the house style)")
